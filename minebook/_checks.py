@@ -1,0 +1,66 @@
+"""Input validation with messages that say what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
+
+
+def as_2d_array(a, name: str) -> np.ndarray:
+    """Return ``a`` as a float64 array of shape ``(n, d)``; accept ``(n,)`` or ``(n, d)``."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a numeric array of shape (n,) or (n, d).") from err
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} has shape {arr.shape}; expected (n,) or (n, d). "
+            f"Reshape it, e.g. {name}.reshape(len({name}), -1)."
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {arr.shape}); pass at least one feature.")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.sum(~np.isfinite(arr)))
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite value(s); drop or impute those rows first."
+        )
+    return arr
+
+
+def check_pair(x, z) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one ``(x, z)`` sample pair: shapes ``(n, dx)``, ``(n, dz)``, finite, same n."""
+    x = as_2d_array(x, "x")
+    z = as_2d_array(z, "z")
+    if len(x) != len(z):
+        raise ValueError(
+            f"x and z must have the same number of samples (rows); got len(x)={len(x)} "
+            f"and len(z)={len(z)}. Row i of x must be paired with row i of z."
+        )
+    return x, z
+
+
+def check_estimator(name: str) -> str:
+    """Return ``name`` if it is a known estimator, else raise a ValueError listing them."""
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}.")
+    return name
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int if it is a positive integer, else raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+def check_fraction(value, name: str) -> float:
+    """Return ``value`` if it lies strictly between 0 and 1."""
+    if not 0.0 < float(value) < 1.0:
+        raise ValueError(f"{name} must lie strictly between 0 and 1; got {value!r}.")
+    return float(value)

@@ -1,0 +1,82 @@
+"""``MINE``: a differentiable MI lower bound to put inside other models (chapters 8-10).
+
+Sign convention
+---------------
+``mine(x, z)`` returns an estimate of ``I(X; Z)`` in nats (a lower bound, larger means
+more dependence). The critic inside always *maximises* it. What you do with it decides
+whether MI goes up or down in your model:
+
+* maximise MI (GAN mode collapse, BiGAN, Deep InfoMax): add ``- beta * mine(x, z)`` to the
+  generator/encoder loss, and the critic's own loss is ``- mine(x, z)``;
+* minimise MI (information bottleneck): add ``+ beta * mine(x, z)`` to the encoder loss, and
+  train the critic with its own optimizer on ``- mine(x.detach(), z.detach())``.
+
+Example (maximising)::
+
+    mine = minebook.MINE(minebook.ConcatCritic(2, 10), ema_rate=0.01)
+    critic_opt = torch.optim.Adam(mine.parameters(), lr=1e-4)
+    loss = gan_loss - beta * mine(fake, code)      # generator step
+    critic_loss = -mine(fake.detach(), code)       # statistics-network step
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._checks import ESTIMATORS
+from .ema import LogEMA
+from .objectives import batch_objective, critic_outputs
+
+__all__ = ["MINE"]
+
+
+class MINE(nn.Module):
+    """Mutual information neural estimator as a module (Belghazi et al. 2018).
+
+    ``critic``: a one-member :class:`~minebook.ConcatCritic` or
+    :class:`~minebook.SeparableCritic`. ``estimator``: any neural estimator of
+    ``estimate_mi``; the default ``"mine"`` uses the moving average ``ema_rate`` to correct
+    the minibatch gradient. ``forward(x (B, dx), z (B, dz))`` returns a scalar in nats whose
+    value is the estimator's bound on this batch and whose gradient (for the critic *and*
+    for ``x``, ``z``) is the estimator's training gradient. Marginal samples come from an
+    in-batch shuffle of ``z`` (or all off-diagonal pairs for separable critics).
+
+    Introduced in chapter 8; also used in chapters 9 and 10.
+    """
+
+    def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
+                 tau: float = 5.0, generator: torch.Generator | None = None):
+        super().__init__()
+        if estimator not in ESTIMATORS or estimator == "ksg":
+            raise ValueError(f"unknown estimator {estimator!r} for MINE; choose one of "
+                             f"{', '.join(e for e in ESTIMATORS if e != 'ksg')}.")
+        if getattr(critic, "n_critics", 1) != 1:
+            raise ValueError("MINE needs a one-member critic (n_critics=1).")
+        self.critic = critic
+        self.estimator = estimator
+        self.tau = float(tau)
+        self.ema = LogEMA(ema_rate)
+        self.generator = generator
+
+    @property
+    def ema_rate(self) -> float:
+        return self.ema.ema_rate
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 1:
+            x = x.unsqueeze(-1)
+        if z.dim() == 1:
+            z = z.unsqueeze(-1)
+        if x.dim() != 2 or z.dim() != 2 or len(x) != len(z):
+            raise ValueError(f"MINE expects x (B, dx) and z (B, dz) with the same B; got "
+                             f"{tuple(x.shape)} and {tuple(z.shape)}.")
+        if len(x) < 2:
+            raise ValueError("MINE needs a batch of at least 2 samples to shuffle marginals.")
+        t_joint, t_marg, scores = critic_outputs(self.critic, x.unsqueeze(0), z.unsqueeze(0),
+                                                 self.estimator, self.generator)
+        estimator = self.estimator
+        if estimator == "mine" and not self.training:
+            estimator = "mine_biased"  # evaluation: the DV value, no moving-average update
+        value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema, self.tau)
+        return (value.detach() + (train - train.detach())).squeeze(0)

@@ -1,0 +1,196 @@
+"""The reproduction table: every chapter records the paper's claims next to our numbers.
+
+A chapter ends with::
+
+    import minebook as mb
+    mb.report.record("03_mine", [
+        {"claim": "MINE tracks the true MI of correlated Gaussians",
+         "paper": "Fig. 1", "ours": "max abs err 0.04 nats", "verdict": "reproduced"},
+    ])
+
+``record`` writes ``book/results/<chapter>.json``. The book's intro page and the README
+render all of these files as one table (``scripts/bookgen.py tables`` regenerates it);
+nothing is executed at book-build time.
+
+Where the files go: ``directory`` if given, else ``$MINEBOOK_RESULTS_DIR`` if set, else
+``book/results`` of the repository this package lives in (an editable install), else
+``book/results`` under the current directory. The test suite sets
+``MINEBOOK_RESULTS_DIR`` to a temporary directory so smoke runs never clobber the
+committed results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "REQUIRED_KEYS",
+    "ENV_VAR",
+    "results_dir",
+    "record",
+    "load_chapter",
+    "load_all",
+    "markdown_table",
+]
+
+REQUIRED_KEYS = ("claim", "paper", "ours", "verdict")
+OPTIONAL_KEYS = ("unconfirmed", "note")
+ENV_VAR = "MINEBOOK_RESULTS_DIR"
+#: Files in the results directory that are not chapter results.
+RESERVED = {"execution_times"}
+_CHAPTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def results_dir(directory: str | os.PathLike | None = None) -> Path:
+    """The directory that ``record`` writes to and ``load_all`` reads from."""
+    if directory is not None:
+        return Path(directory)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "_toc.yml").is_file() and (repo / "book").is_dir():
+        return repo / "book" / "results"
+    return Path.cwd() / "book" / "results"
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy / torch scalars and other oddities to JSON-friendly values."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return item()
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    return str(value)
+
+
+def _validate_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(rows, Mapping) or isinstance(rows, str | bytes):
+        raise ValueError("rows must be a list of dicts, not a single dict or a string")
+    clean: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise ValueError(f"row {i} is a {type(row).__name__}, expected a dict")
+        missing = [k for k in REQUIRED_KEYS if k not in row]
+        if missing:
+            raise ValueError(f"row {i} is missing key(s) {missing}; required: {REQUIRED_KEYS}")
+        unknown = [k for k in row if k not in REQUIRED_KEYS + OPTIONAL_KEYS]
+        if unknown:
+            raise ValueError(
+                f"row {i} has unknown key(s) {unknown}; allowed: {REQUIRED_KEYS + OPTIONAL_KEYS}"
+            )
+        out = {k: _plain(row[k]) for k in REQUIRED_KEYS}
+        for k in ("claim", "verdict"):
+            if not isinstance(out[k], str) or not out[k].strip():
+                raise ValueError(f"row {i}: {k!r} must be a non-empty string")
+        if "unconfirmed" in row:
+            if not isinstance(row["unconfirmed"], bool):
+                raise ValueError(f"row {i}: 'unconfirmed' must be a bool")
+            out["unconfirmed"] = row["unconfirmed"]
+        if "note" in row:
+            out["note"] = str(row["note"])
+        clean.append(out)
+    if not clean:
+        raise ValueError("rows is empty: record at least one claim")
+    return clean
+
+
+def record(
+    chapter: str,
+    rows: Iterable[Mapping[str, Any]],
+    directory: str | os.PathLike | None = None,
+) -> Path:
+    """Validate ``rows`` and write them to ``<results dir>/<chapter>.json``.
+
+    Each row is a dict with keys ``claim``, ``paper``, ``ours``, ``verdict`` and optionally
+    ``unconfirmed`` (bool: the paper's number is marked [R] and is shown as
+    "(unconfirmed)") and ``note``. Raises ``ValueError`` on malformed rows. Returns the path.
+    """
+    if not isinstance(chapter, str) or not _CHAPTER_RE.match(chapter):
+        raise ValueError(f"chapter id {chapter!r} must be a plain file stem like '03_mine'")
+    if chapter in RESERVED:
+        raise ValueError(f"chapter id {chapter!r} is reserved")
+    clean = _validate_rows(rows)
+    out_dir = results_dir(directory)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{chapter}.json"
+    text = json.dumps({"chapter": chapter, "rows": clean}, indent=2, ensure_ascii=False) + "\n"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def load_chapter(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Rows of one results file, each with a ``chapter`` key added."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    chapter = data.get("chapter", Path(path).stem)
+    rows = _validate_rows(data["rows"])
+    return [{"chapter": chapter, **row} for row in rows]
+
+
+def load_all(
+    directory: str | os.PathLike | None = None,
+    order: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """All recorded rows, in chapter order.
+
+    Chapter order is ``order`` (a list of chapter ids, e.g. from ``_toc.yml``) where given;
+    chapters not in it come after, sorted by name (chapter ids start with their number).
+    """
+    d = results_dir(directory)
+    if not d.is_dir():
+        return []
+    files = {p.stem: p for p in d.glob("*.json") if p.stem not in RESERVED}
+    ordered = [c for c in (order or []) if c in files]
+    ordered += sorted(c for c in files if c not in ordered)
+    rows: list[dict[str, Any]] = []
+    for chapter in ordered:
+        rows.extend(load_chapter(files[chapter]))
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    text = " ".join(text.split())  # no newlines inside a table cell
+    return text.replace("|", "\\|") or "—"
+
+
+def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str, str] | None = None) -> str:
+    """A GitHub/MyST markdown table of rows (as returned by ``load_all``).
+
+    ``chapter_links`` maps chapter id to a link target; without it the chapter id is shown.
+    Rows flagged ``unconfirmed`` get "(unconfirmed)" after the paper's number.
+    """
+    rows = list(rows)
+    header = "| Chapter | Claim | Paper | Ours | Verdict |\n|---|---|---|---|---|\n"
+    if not rows:
+        return header + "| — | no chapter has recorded results yet | — | — | — |\n"
+    lines = []
+    for row in rows:
+        chapter = str(row.get("chapter", ""))
+        if chapter_links and chapter in chapter_links:
+            chapter_cell = f"[{chapter}]({chapter_links[chapter]})"
+        else:
+            chapter_cell = _cell(chapter)
+        paper = _cell(row["paper"])
+        if row.get("unconfirmed"):
+            paper += " (unconfirmed)"
+        lines.append(
+            f"| {chapter_cell} | {_cell(row['claim'])} | {paper} | "
+            f"{_cell(row['ours'])} | {_cell(row['verdict'])} |"
+        )
+    return header + "\n".join(lines) + "\n"
