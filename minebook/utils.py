@@ -31,7 +31,7 @@ def seed_everything(seed: int) -> torch.Generator:
     Introduced in chapter 1. Every experiment of the book calls it (or passes ``seed=``),
     so that the same seed gives the same numbers on the same machine.
     """
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (seeds legacy global users too)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
