@@ -1,0 +1,71 @@
+# The MINE book: build and test pipeline. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BUDGET ?= full
+NB     ?=
+
+# Run everything from the venv; its kernelspec `python3` wins over any user-wide one.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter$(if $(JUPYTER_PATH),:$(JUPYTER_PATH))
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: help venv book html chapter tables test test-fast lint chromium clean
+
+help:
+	@echo "make venv       create .venv (pinned requirements.txt, minebook editable, kernel python3)"
+	@echo "make book       execute every chapter of _toc.yml (BUDGET=$(BUDGET)), then build _build/html"
+	@echo "make html       build _build/html from the committed notebooks only (no execution)"
+	@echo "make chapter NB=notebooks/06_gaussians_ksg.py   sync + execute one chapter in place"
+	@echo "make tables     regenerate the reproduction / execution-time tables from book/results"
+	@echo "make test       the full suite: units, sync, smoke, nbval, book build, browser"
+	@echo "make test-fast  units, sync and smoke runs"
+	@echo "make lint       ruff check ."
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+book: venv
+	$(BIN)/python scripts/bookgen.py run --budget $(BUDGET)
+	$(MAKE) --no-print-directory html
+
+html: venv
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+
+chapter: venv
+	@test -n "$(NB)" || { echo "usage: make chapter NB=notebooks/NN_name.py"; exit 2; }
+	$(BIN)/python scripts/bookgen.py run --budget $(BUDGET) $(NB)
+
+tables: venv
+	$(BIN)/python scripts/bookgen.py tables
+
+# Headless Chromium for the browser tests (Debian package; needs root, else the tests skip).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (apt-get)"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: chromium not found and not root: the browser tests will skip"; fi
+
+test: venv chromium
+	$(BIN)/pytest
+
+test-fast: venv
+	$(BIN)/pytest tests -m "not book and not browser"
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

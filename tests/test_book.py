@@ -1,0 +1,198 @@
+"""Build the book (jupyter-book -W -n) and look at every page in headless Chromium.
+
+The build runs once per session into a temporary directory. Each page of _toc.yml is then
+served from 127.0.0.1 and loaded in Chromium: MathJax must have typeset the math (served
+from the book itself: no network), no raw ``$$`` may be left in the text, every image must
+exist in the build, and no error output may show. Screenshots go to _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from bookgen import ROOT, toc_files
+
+BIN = Path(sys.executable).parent
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+PAGES = toc_files()
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--virtual-time-budget=10000",
+]
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    cmd = [str(BIN / "jupyter-book"), "build", "--all", "-W", "-n", "--keep-going",
+           "--path-output", str(out), str(ROOT)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    html = out / "_build" / "html"
+    if proc.returncode != 0:
+        warnings = [ln for ln in log.splitlines() if "WARNING" in ln or "ERROR" in ln]
+        pytest.fail("jupyter-book build failed (-W: warnings are errors):\n"
+                    + "\n".join(warnings[-40:] or log.splitlines()[-40:]))
+    return html
+
+
+@pytest.mark.book
+def test_book_builds(built_book: Path):
+    for page in PAGES:
+        assert (built_book / f"{page}.html").is_file(), f"{page}.html not built"
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("page", PAGES)
+def test_page_is_offline(built_book: Path, page: str):
+    """No script, stylesheet or image is loaded from the network."""
+    html = (built_book / f"{page}.html").read_text(encoding="utf-8")
+    remote = re.findall(r'<(?:script|img|link)[^>]*(?:src|href)="(https?://[^"]+)"', html)
+    assert not remote, f"{page}.html loads from the network: {remote}"
+
+
+# --------------------------------------------------------------------------- browser
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = _chromium()
+    if path is None:
+        pytest.skip("chromium not found: `apt-get install -y chromium` (make test does this as root)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(built_book: Path):
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # noqa: D102
+        pass
+
+
+def _run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "LANG": "C.UTF-8"})
+
+
+class _Page(HTMLParser):
+    """Visible text (outside code, scripts and typeset math), images, and output blocks."""
+
+    SKIP = {"script", "style", "pre", "code", "mjx-container", "noscript", "template"}
+    VOID = {"img", "br", "hr", "meta", "link", "input", "source", "col", "area", "base", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.text: list[str] = []
+        self.imgs: list[str] = []
+        self.classes: list[str] = []
+        self.mjx = 0
+        self._skip = 0
+        self._stack: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.imgs.append(a.get("src") or "")
+        if tag == "mjx-container":
+            self.mjx += 1
+        if a.get("class"):
+            self.classes.append(a["class"])
+        if tag in self.VOID:
+            return
+        skip = tag in self.SKIP
+        self._stack.append(skip)
+        self._skip += skip
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID or not self._stack:
+            return
+        self._skip -= self._stack.pop()
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_browser(built_book: Path, server: str, chromium: str, page: str, tmp_path):
+    url = f"{server}/{page}.html"
+    proc = _run_chromium(chromium, tmp_path / "profile-dom", "--dump-dom", url)
+    assert proc.returncode == 0 and "<html" in proc.stdout, (
+        f"chromium failed on {url}:\n{proc.stderr[-2000:]}"
+    )
+    dom = _Page()
+    dom.feed(proc.stdout)
+    text = " ".join(dom.text)
+
+    source = (built_book / f"{page}.html").read_text(encoding="utf-8")
+    n_math = len(re.findall(r'class="[^"]*\bmath\b', source))
+    if n_math:
+        assert dom.mjx > 0, f"{page}: {n_math} math elements but MathJax typeset none"
+    assert "$$" not in text, f"{page}: raw $$ left in the text"
+    assert "\\[" not in text and "\\(" not in text, f"{page}: untypeset math delimiters"
+
+    for src in dom.imgs:
+        assert src, f"{page}: <img> without src"
+        if src.startswith("data:"):
+            assert len(src) > 100, f"{page}: empty inline image"
+            continue
+        parsed = urlparse(src)
+        assert parsed.scheme in ("", "http") and parsed.netloc in ("", urlparse(server).netloc), (
+            f"{page}: image from outside the book: {src}"
+        )
+        target = (built_book / page).parent / unquote(parsed.path)
+        if parsed.path.startswith("/"):
+            target = built_book / unquote(parsed.path).lstrip("/")
+        target = target.resolve()
+        assert target.is_file() and target.stat().st_size > 0, f"{page}: missing image {src}"
+
+    assert "Traceback (most recent call last)" not in text, f"{page}: shows a traceback"
+    bad = [c for c in dom.classes if re.search(r"\b(traceback|output_error|stderr)\b", c)]
+    assert not bad, f"{page}: error/stderr output blocks: {bad[:5]}"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / (page.replace("/", "__") + ".png")
+    shot.unlink(missing_ok=True)
+    proc = _run_chromium(chromium, tmp_path / "profile-shot", "--window-size=1280,2000",
+                         "--hide-scrollbars", f"--screenshot={shot}", url)
+    assert shot.is_file() and shot.stat().st_size > 10_000, (
+        f"no screenshot of {page}:\n{proc.stderr[-2000:]}"
+    )

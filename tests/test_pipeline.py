@@ -1,0 +1,82 @@
+"""The book pipeline: table of contents, generated tables, citations, the Jupyter kernel."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pybtex.database
+from bookgen import ROOT, chapters, stale, toc_files
+from nbclient import NotebookClient
+
+
+def test_toc_files_exist():
+    missing = []
+    for f in toc_files():
+        stem = ROOT / f
+        if not any(stem.with_suffix(s).is_file() for s in (".md", ".ipynb")):
+            missing.append(f)
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_toc_layout():
+    files = toc_files()
+    assert files[0] == "book/intro"
+    assert files[-3:] == ["book/status", "book/references", "book/appendix"]
+    nbs = [f for f in files if f.startswith("notebooks/")]
+    assert nbs == sorted(nbs), "chapters must be listed in the order of their numbers"
+    assert files[1 : 1 + len(nbs)] == nbs, "chapters come right after the intro"
+
+
+def test_generated_tables_are_up_to_date():
+    bad = [str(p.relative_to(ROOT)) for p in stale()]
+    assert not bad, (
+        f"{bad} do not match book/results/*.json: run `make tables` and commit the result"
+    )
+
+
+def _bib_keys() -> set[str]:
+    return set(pybtex.database.parse_file(ROOT / "book" / "references.bib").entries)
+
+
+def test_citations_resolve():
+    keys = _bib_keys()
+    sources = [ROOT / f"{f}.md" for f in toc_files() if (ROOT / f"{f}.md").is_file()]
+    sources += [p.with_suffix(".py") for p in chapters()]
+    unknown = {}
+    for src in sources:
+        text = src.read_text(encoding="utf-8")
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]*)`", text):
+            for key in (k.strip() for k in group.split(",")):
+                if key not in keys:
+                    unknown.setdefault(str(src.relative_to(ROOT)), []).append(key)
+    assert not unknown, f"citation keys missing from book/references.bib: {unknown}"
+
+
+def test_required_references_present():
+    required = {
+        "belghazi2018mine", "donsker1983asymptotic", "nguyen2010estimating",
+        "kraskov2004estimating", "poole2019variational", "song2020understanding",
+        "mcallester2020formal", "czyz2023beyond", "hjelm2019learning", "alemi2017deep",
+        "tishby1999information", "goodfellow2014generative", "donahue2017adversarial",
+        "dumoulin2017adversarially", "srivastava2017veegan", "metz2017unrolled",
+        "lin2018pacgan", "chen2016infogan", "oord2018representation", "reshef2011detecting",
+        "kinney2014equitability", "cover2006elements",
+    }
+    assert required <= _bib_keys()
+
+
+def test_kernel_python3_is_this_environment(tmp_path: Path):
+    """The kernel `python3` that papermill and nbval use runs this venv's Python."""
+    nb = jupytext.reads(
+        "# %%\nimport sys, minebook.report\nprint(sys.prefix)\n", fmt="py:percent"
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, kernel_name="python3", timeout=120, resources={
+        "metadata": {"path": str(tmp_path)}}).execute()
+    (out,) = nb.cells[0].outputs
+    assert out["text"].strip() == sys.prefix
+    nbformat.validate(nb)

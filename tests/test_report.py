@@ -1,0 +1,132 @@
+"""Unit tests of minebook.report: recording, loading and rendering the reproduction table."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minebook import report
+
+ROW = {"claim": "MINE is tight", "paper": 1.0, "ours": 0.98, "verdict": "reproduced"}
+
+
+def test_record_writes_json(tmp_path):
+    path = report.record("03_mine", [ROW], directory=tmp_path)
+    assert path == tmp_path / "03_mine.json"
+    data = json.loads(path.read_text())
+    assert data == {"chapter": "03_mine", "rows": [ROW]}
+
+
+def test_record_uses_env_var(tmp_path, monkeypatch):
+    monkeypatch.setenv(report.ENV_VAR, str(tmp_path / "r"))
+    path = report.record("01_x", [ROW])
+    assert path.parent == tmp_path / "r"
+    assert report.load_all() == [{"chapter": "01_x", **ROW}]
+
+
+def test_default_directory_is_repo_book_results(monkeypatch):
+    monkeypatch.delenv(report.ENV_VAR, raising=False)
+    d = report.results_dir()
+    assert d.parts[-2:] == ("book", "results")
+    assert (d.parent.parent / "_toc.yml").is_file()
+
+
+@pytest.mark.parametrize("key", report.REQUIRED_KEYS)
+def test_missing_key_raises(tmp_path, key):
+    row = {k: v for k, v in ROW.items() if k != key}
+    with pytest.raises(ValueError, match=key):
+        report.record("01_x", [row], directory=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        ROW,  # a dict, not a list of dicts
+        ["not a dict"],
+        [{**ROW, "extra": 1}],
+        [{**ROW, "unconfirmed": "yes"}],
+        [{**ROW, "verdict": ""}],
+    ],
+)
+def test_bad_rows_raise(tmp_path, rows):
+    with pytest.raises(ValueError):
+        report.record("01_x", rows, directory=tmp_path)
+
+
+@pytest.mark.parametrize("chapter", ["", "a/b", "../x", "execution_times", 3])
+def test_bad_chapter_ids_raise(tmp_path, chapter):
+    with pytest.raises(ValueError):
+        report.record(chapter, [ROW], directory=tmp_path)
+
+
+def test_numpy_scalars_are_serialised(tmp_path):
+    row = {**ROW, "paper": np.float32(0.5), "ours": np.int64(3)}
+    report.record("02_dv", [row], directory=tmp_path)
+    (loaded,) = report.load_all(tmp_path)
+    assert loaded["paper"] == pytest.approx(0.5) and loaded["ours"] == 3
+
+
+def test_load_all_orders_chapters_and_skips_execution_times(tmp_path):
+    for c in ["10_ib", "02_dv", "01_mi"]:
+        report.record(c, [{**ROW, "claim": c}], directory=tmp_path)
+    (tmp_path / "execution_times.json").write_text('{"chapters": {}}')
+    assert [r["chapter"] for r in report.load_all(tmp_path)] == ["01_mi", "02_dv", "10_ib"]
+    ordered = report.load_all(tmp_path, order=["10_ib", "01_mi"])
+    assert [r["chapter"] for r in ordered] == ["10_ib", "01_mi", "02_dv"]
+
+
+def test_load_all_missing_directory(tmp_path):
+    assert report.load_all(tmp_path / "nope") == []
+
+
+def test_markdown_table_marks_unconfirmed_and_escapes():
+    rows = [
+        {"chapter": "03_mine", **ROW, "unconfirmed": True},
+        {"chapter": "04_bias", "claim": "a | b\nc", "paper": None, "ours": "x", "verdict": "no"},
+    ]
+    table = report.markdown_table(rows, chapter_links={"03_mine": "../notebooks/03_mine.ipynb"})
+    lines = table.strip().splitlines()
+    assert lines[0] == "| Chapter | Claim | Paper | Ours | Verdict |"
+    assert "[03_mine](../notebooks/03_mine.ipynb)" in lines[2]
+    assert "1 (unconfirmed)" in lines[2]
+    assert "a \\| b c" in lines[3] and "| — |" in lines[3]
+    assert len(lines) == 4
+
+
+def test_markdown_table_empty():
+    assert "no chapter has recorded results yet" in report.markdown_table([])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "claim": st.text(min_size=1).filter(str.strip),
+                "paper": st.one_of(st.floats(allow_nan=False), st.text(), st.integers()),
+                "ours": st.one_of(st.floats(allow_nan=False), st.text(), st.integers()),
+                "verdict": st.text(min_size=1).filter(str.strip),
+            },
+            optional={"unconfirmed": st.booleans()},
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_roundtrip_and_table_shape(tmp_path_factory, rows):
+    d = tmp_path_factory.mktemp("r")
+    report.record("05_ema", rows, directory=d)
+    loaded = report.load_all(d)
+    assert [{k: v for k, v in r.items() if k != "chapter"} for r in loaded] == rows
+    table = report.markdown_table(loaded)
+    body = table.strip().splitlines()[2:]
+    assert len(body) == len(rows)
+    for line in body:
+        # every row has exactly five cells: unescaped pipes only at cell borders
+        assert line.replace("\\|", "").count("|") == 6
