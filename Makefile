@@ -1,5 +1,6 @@
 # The MINE book: build and test pipeline. `make help` lists the targets.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
@@ -8,6 +9,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUDGET ?= full
 NB     ?=
+# pip warns once per package about missing extra-index folders on these machines.
+PIP_NOISE := is ignored: it is neither a file nor a directory
 
 # Run everything from the venv; its kernelspec `python3` wins over any user-wide one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -31,8 +34,8 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	$(BIN)/python -m pip install --quiet --no-deps -e . 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 

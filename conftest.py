@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -53,12 +54,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nbval: re-executes a committed chapter (nbval)")
 
 
+@functools.cache
+def _listed_notebooks() -> frozenset[Path]:
+    return frozenset(p.resolve() for p in bookgen.chapters())
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """nbval: collect only the chapter notebooks listed in _toc.yml."""
-    if collection_path.suffix == ".ipynb":
-        listed = {p.resolve() for p in bookgen.chapters()}
-        if collection_path.resolve() not in listed:
-            return True
+    if collection_path.suffix == ".ipynb" and collection_path.resolve() not in _listed_notebooks():
+        return True
     return None
 
 
