@@ -101,7 +101,7 @@ def load_times() -> dict:
     return {"time_budget_s": TIME_BUDGET_S, "chapters": {}}
 
 
-def times_table(link_prefix: str) -> str:
+def times_table(link_prefix: str | None) -> str:
     data = load_times()
     ids = chapter_ids()
     recorded = data.get("chapters", {})
@@ -111,7 +111,7 @@ def times_table(link_prefix: str) -> str:
     ]
     total = 0.0
     for c in ids + sorted(set(recorded) - set(ids)):
-        link = f"[{c}]({link_prefix}{c}.ipynb)" if c in ids else c
+        link = f"[{c}]({link_prefix}{c}.ipynb)" if c in ids and link_prefix is not None else c
         info = recorded.get(c)
         if info is None:
             lines.append(f"| {link} | — | not executed yet | — |")
@@ -238,7 +238,7 @@ def run(notebooks: list[Path], budget: str) -> int:
             TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     write_tables()
     print()
-    print(times_table(""))
+    print(times_table(None))
     if failed is not None:
         print(f"error: {failed.relative_to(ROOT)} failed; its outputs show the traceback",
               file=sys.stderr)
