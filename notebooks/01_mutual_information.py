@@ -74,7 +74,7 @@ cfg
 #
 # the reduction in uncertainty about $X$ once $Z$ is known {cite}`cover2006elements`. The
 # MINE paper starts from these two forms {cite}`belghazi2018mine`; the KL form is the one
-# that leads to its estimator (chapter 2).
+# that leads to its estimator ([chapter 2](02_donsker_varadhan.ipynb)).
 #
 # Here is a small joint table, with the mutual information computed both ways
 # (`mb.mutual_information` uses the KL form, `dv_demo.mi_from_entropies` the entropy form).
@@ -185,7 +185,7 @@ plt.show()
 # $$
 #
 # which `mb.gaussian_log_ratio` computes. (This function will reappear as the *optimal
-# critic* of the Donsker-Varadhan bound in chapter 2.) Averaging
+# critic* of the Donsker-Varadhan bound in [chapter 2](02_donsker_varadhan.ipynb).) Averaging
 # it over $n$ joint samples gives a Monte-Carlo estimate of $I$; rotating to
 # $u = (x_i + z_i)/\sqrt2$ and $v = (x_i - z_i)/\sqrt2$ shows that each term is a constant plus
 # $\frac{\rho}{2}(A - B)$ with $A, B$ independent $\chi^2_1$ variables, so the log-ratio has
@@ -237,9 +237,10 @@ assert abs(via_kl - mb.gaussian_mi(rho, d)) < 1e-10 and abs(mb.mvn_mi(cov, d) - 
 # %% [markdown]
 # ## KL divergence between two Gaussians
 #
-# The KL divergence between two Gaussians also has a closed form, which
-# chapter 2 uses to test variational bounds on the divergence
-# itself:
+# The KL divergence between two Gaussians also has a closed form, a handy ground truth for
+# anything that estimates a divergence from samples (the bounds of
+# [chapter 2](02_donsker_varadhan.ipynb) hold for any pair of distributions, not only for a joint
+# and its marginals):
 #
 # $$
 # D_{KL}\left(\mathcal{N}(\mu_0, \Sigma_0) \,\|\, \mathcal{N}(\mu_1, \Sigma_1)\right)
@@ -312,7 +313,7 @@ plt.show()
 #   chapters; the KL divergence between Gaussians has a closed form as well.
 #
 # Estimating a KL divergence from samples alone, without the densities, is the problem that
-# the Donsker-Varadhan representation of chapter 2 turns into
+# the Donsker-Varadhan representation of [chapter 2](02_donsker_varadhan.ipynb) turns into
 # an optimisation, and that MINE (chapter 3) solves with a neural network.
 
 # %% tags=["nbval-check-output"]
