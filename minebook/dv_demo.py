@@ -27,7 +27,7 @@ __all__ = [
     "random_joint", "product_of_marginals", "mi_from_entropies", "mixture_path",
     "mc_mean", "mc_gaussian_mi", "gaussian_log_pdf", "mc_gaussian_kl",
     "dv_discrete", "nwj_discrete", "gibbs", "FreeCriticRun", "ascend_free_critic",
-    "empirical_dv_optimal", "dv_delta_method",
+    "MARGINALS", "empirical_dv_optimal", "dv_delta_method",
 ]
 
 
@@ -217,6 +217,21 @@ def ascend_free_critic(p, q, bound: str = "dv", steps: int = 2000, lr: float = 0
     return FreeCriticRun(bound, t.detach().numpy().copy(), history, dv_hist, nwj_hist)
 
 
+MARGINALS = ("independent", "shuffled", "deranged")
+
+
+def _derangement(keys: np.ndarray) -> np.ndarray:
+    """A random single-cycle permutation (no fixed point) per row of ``keys (R, n)``.
+
+    Rows are visited in the order ``sigma = argsort(keys)`` and each is sent to the next:
+    ``pi[sigma[i]] = sigma[i + 1 mod n]``. Returns ``pi (R, n)``.
+    """
+    sigma = np.argsort(keys, axis=1)
+    pi = np.empty_like(sigma)
+    np.put_along_axis(pi, sigma, np.roll(sigma, -1, axis=1), axis=1)
+    return pi
+
+
 def _optimal_critic_dv(x, z, xm, zm, rho):
     """DV value of ``T* = log p/q`` per repeat: ``x, z, xm, zm (R, n, d)`` -> ``(R,)``."""
     r, n, d = x.shape
@@ -234,15 +249,17 @@ def empirical_dv_optimal(n: int, rho: float, d: int = 1, n_repeats: int = 500, s
     Introduced in chapter 2. Each repeat draws ``n`` joint samples of the correlated
     Gaussian (MI ``gaussian_mi(rho, d)``) and ``n`` samples of the product of marginals,
     then evaluates ``mean_P[T*] - log mean_Q[e^T*]``. ``marginals="independent"`` draws
-    fresh independent ``x', z'``; ``"shuffled"`` pairs the joint ``x`` with a permutation of
-    its own ``z``, as MINE does. Repeats are vectorised in chunks of about ``chunk`` numbers.
+    fresh independent ``x', z'``; ``"shuffled"`` pairs the joint ``x`` with a uniformly random
+    permutation of its own ``z``, as in the paper; ``"deranged"`` uses a random permutation
+    without fixed points (:func:`_derangement`), as minebook's training loop does. Repeats are
+    vectorised in chunks of about ``chunk`` numbers.
     """
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     n_repeats = check_positive_int(n_repeats, "n_repeats")
-    if marginals not in ("independent", "shuffled"):
-        raise ValueError(f"marginals must be 'independent' or 'shuffled'; got {marginals!r}.")
-    if marginals == "shuffled" and n < 2:
-        raise ValueError("shuffled marginals need n >= 2.")
+    if marginals not in MARGINALS:
+        raise ValueError(f"marginals must be one of {MARGINALS}; got {marginals!r}.")
+    if marginals != "independent" and n < 2:
+        raise ValueError(f"{marginals} marginals need n >= 2.")
     rng = np.random.default_rng(seed)
     per_chunk = max(1, chunk // (n * d))
     out = []
@@ -253,7 +270,8 @@ def empirical_dv_optimal(n: int, rho: float, d: int = 1, n_repeats: int = 500, s
         if marginals == "independent":
             xm, zm = rng.standard_normal((r, n, d)), rng.standard_normal((r, n, d))
         else:
-            perm = np.argsort(rng.random((r, n)), axis=1)
+            keys = rng.random((r, n))
+            perm = np.argsort(keys, axis=1) if marginals == "shuffled" else _derangement(keys)
             xm, zm = x, np.take_along_axis(z, perm[:, :, None], axis=1)
         out.append(_optimal_critic_dv(x, z, xm, zm, rho))
     return np.concatenate(out)

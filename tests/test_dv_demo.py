@@ -154,11 +154,20 @@ def test_empirical_dv_optimal_bias_signs_and_consistency():
     se = small_ind.std() / math.sqrt(4000)
     assert small_ind.mean() - truth > 4 * se, "independent marginals: the DV value is biased upwards"
     assert small_shuf.mean() - truth < -4 * se, "shuffled marginals: the DV value is biased downwards"
+    small_der = dv.empirical_dv_optimal(8, rho, d, n_repeats=4000, seed=0, marginals="deranged")
+    assert small_der.mean() - truth > 4 * se, "deranged marginals: no joint pair, the bias is upwards again"
     large = dv.empirical_dv_optimal(4096, rho, d, n_repeats=200, seed=1, chunk=100_000)
     assert abs(large.mean() - truth) < 4 * large.std() / math.sqrt(200)
     np.testing.assert_array_equal(large, dv.empirical_dv_optimal(4096, rho, d, 200, seed=1, chunk=100_000))
     with pytest.raises(ValueError, match="marginals"):
         dv.empirical_dv_optimal(8, rho, d, 10, marginals="other")
+
+
+def test_derangement_has_no_fixed_points():
+    keys = np.random.default_rng(0).random((50, 7))
+    pi = dv._derangement(keys)
+    assert np.all(np.sort(pi, axis=1) == np.arange(7))
+    assert not np.any(pi == np.arange(7))
 
 
 def test_dv_delta_method():
