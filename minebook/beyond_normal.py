@@ -1,0 +1,279 @@
+"""Non-Gaussian tasks with known mutual information, after Czyż et al. (2023), "Beyond Normal".
+
+Two families, both implemented here from their definitions:
+
+* **Invertible transforms of a Gaussian task.** If ``f`` and ``g`` are invertible (and
+  differentiable), ``I(f(X); g(Z)) = I(X; Z)``: the transformed task keeps the Gaussian's
+  closed-form MI while its marginals and its dependence look nothing like a Gaussian.
+  Transforms: ``half_cube`` (``a |a|^{1/2}``, heavier tails), ``asinh`` (lighter tails),
+  ``normal_cdf`` (uniform marginals) act coordinate-wise; ``spiral`` rotates the whole vector
+  by an angle that grows with its squared norm.
+* **The multivariate Student-t.** Its MI is that of the Gaussian with the same dispersion
+  matrix plus a correction that depends only on the degrees of freedom and the two
+  dimensions (:func:`student_t_mi_correction`).
+
+Plus the Gaussian (CCA) baseline estimator, exact for Gaussian data only, and the helper
+that runs every estimator on every task. Samples are float64 arrays ``x (n, dx)``,
+``z (n, dz)``; MI in nats. Introduced in chapter 12.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln, ndtri, psi
+
+from .data import TRANSFORMS as _CORE_TRANSFORMS
+from .data import mvn_mi, sample_mvn
+
+__all__ = [
+    "SPIRAL_SPEED", "spiral", "INVERTIBLE_TRANSFORMS", "apply_transform", "invert_transform",
+    "student_t_entropy_term", "student_t_mi_correction", "student_t_mi", "sample_student_t",
+    "student_t_logpdf", "student_t_log_ratio", "gaussian_baseline_mi",
+    "Task", "gaussian_task", "transformed_task", "student_t_task", "two_pair_cov",
+    "beyond_normal_tasks", "run_estimators",
+]
+
+
+# --------------------------------------------------------------------------- transforms
+#: Radians of rotation per unit of squared norm in :func:`spiral`.
+SPIRAL_SPEED = 0.5
+
+
+def spiral(a, speed: float = SPIRAL_SPEED, inverse: bool = False) -> np.ndarray:
+    """The spiral diffeomorphism of Czyż et al.: rotate ``a`` by an angle ``speed * |a|^2`` (chapter 12).
+
+    ``a (n, d)`` with ``d >= 2``; the rotation acts in the plane of the first two coordinates
+    (the rotation ``exp(speed |a|^2 A)`` with ``A`` the canonical generator of so(d)). A
+    rotation keeps the norm, so ``|f(a)| = |a|`` and the inverse rotates back by the same
+    angle: the map is invertible (``inverse=True`` applies the inverse). Returns ``(n, d)``.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] < 2:
+        raise ValueError(f"spiral needs (n, d) inputs with d >= 2; got shape {a.shape}.")
+    angle = speed * np.sum(a * a, axis=1) * (-1.0 if inverse else 1.0)
+    c, s = np.cos(angle), np.sin(angle)
+    out = a.copy()
+    out[:, 0] = c * a[:, 0] - s * a[:, 1]
+    out[:, 1] = s * a[:, 0] + c * a[:, 1]
+    return out
+
+
+#: name -> (forward, inverse) of the invertible transforms; the coordinate-wise ones reuse
+#: ``minebook.data.TRANSFORMS`` for the forward map.
+INVERTIBLE_TRANSFORMS: dict[str, tuple[Callable, Callable]] = {
+    "half_cube": (_CORE_TRANSFORMS["half_cube"], lambda b: np.sign(b) * np.abs(b) ** (2.0 / 3.0)),
+    "asinh": (_CORE_TRANSFORMS["asinh"], np.sinh),
+    "normal_cdf": (_CORE_TRANSFORMS["normal_cdf"], ndtri),
+    "spiral": (spiral, lambda b: spiral(b, inverse=True)),
+}
+
+
+def _check_transform(name: str) -> tuple[Callable, Callable]:
+    if name not in INVERTIBLE_TRANSFORMS:
+        raise ValueError(f"unknown transform {name!r}; choose one of {sorted(INVERTIBLE_TRANSFORMS)}.")
+    return INVERTIBLE_TRANSFORMS[name]
+
+
+def apply_transform(a, name: str) -> np.ndarray:
+    """Apply the invertible transform ``name`` to ``a (n, d)`` (chapter 12)."""
+    return _check_transform(name)[0](np.asarray(a, dtype=np.float64))
+
+
+def invert_transform(b, name: str) -> np.ndarray:
+    """Undo :func:`apply_transform`: ``invert_transform(apply_transform(a, f), f) == a`` (chapter 12)."""
+    return _check_transform(name)[1](np.asarray(b, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- Student-t
+def student_t_entropy_term(k: int, df: float) -> float:
+    """``h(T) - 1/2 log det S - k/2 log(df pi)`` for a k-dimensional Student-t (chapter 12).
+
+    The differential entropy of ``t_df(0, S)`` in ``k`` dimensions is
+    ``1/2 log det S + k/2 log(df pi) + log G(df/2) - log G((df+k)/2)
+    + (df+k)/2 [psi((df+k)/2) - psi(df/2)]`` (Arellano-Valle et al. 2013, eq. 7); this returns the
+    last three terms, the only ones that do not cancel in the MI. Nats.
+    """
+    half = 0.5 * (df + k)
+    return float(gammaln(0.5 * df) - gammaln(half) + half * (psi(half) - psi(0.5 * df)))
+
+
+def student_t_mi_correction(df: float, dim_x: int, dim_z: int) -> float:
+    """``I_t - I_Gauss`` for a multivariate Student-t with ``df`` degrees of freedom (chapter 12).
+
+    ``c(df, m, n) = log G(df/2) + log G((df+m+n)/2) - log G((df+m)/2) - log G((df+n)/2)
+    + (df+m)/2 psi((df+m)/2) + (df+n)/2 psi((df+n)/2) - (df+m+n)/2 psi((df+m+n)/2) - df/2 psi(df/2)``,
+    from ``I = h(X) + h(Z) - h(X, Z)`` with Student-t marginals of the same ``df``. Positive, and
+    independent of the dispersion matrix; it tends to 0 as ``df -> inf``. Nats.
+    """
+    if df <= 0:
+        raise ValueError(f"df must be positive; got {df}.")
+    return (student_t_entropy_term(dim_x, df) + student_t_entropy_term(dim_z, df)
+            - student_t_entropy_term(dim_x + dim_z, df))
+
+
+def student_t_mi(dispersion, dim_x: int, df: float) -> float:
+    """Closed-form ``I(X; Z)`` of ``(X, Z) ~ t_df(0, dispersion)`` (chapter 12).
+
+    The MI of the Gaussian with covariance ``dispersion`` (:func:`minebook.data.mvn_mi`) plus
+    :func:`student_t_mi_correction`. Nats.
+    """
+    s = np.asarray(dispersion, dtype=np.float64)
+    return mvn_mi(s, dim_x) + student_t_mi_correction(df, dim_x, len(s) - dim_x)
+
+
+def sample_student_t(n: int, dispersion, dim_x: int, df: float, seed: int = 0):
+    """``n`` samples of the multivariate Student-t, split as ``x (n, dim_x)``, ``z (n, d - dim_x)``.
+
+    ``(x, z) = g / sqrt(u / df)`` with ``g ~ N(0, dispersion)`` and one ``u ~ chi2(df)`` per row,
+    shared by ``x`` and ``z``: that shared scale is why the MI exceeds the Gaussian's (chapter 12).
+    """
+    x, z = sample_mvn(n, dispersion, dim_x, seed)
+    u = np.random.default_rng([seed, 1]).chisquare(df, size=(n, 1))
+    scale = 1.0 / np.sqrt(u / df)
+    return x * scale, z * scale
+
+
+def student_t_logpdf(a, dispersion, df: float) -> np.ndarray:
+    """Log density of ``t_df(0, dispersion)`` at the rows of ``a (n, k)``, shape ``(n,)`` (chapter 12)."""
+    a = np.asarray(a, dtype=np.float64)
+    s = np.asarray(dispersion, dtype=np.float64)
+    k = s.shape[0]
+    chol = np.linalg.cholesky(s)
+    sol = np.linalg.solve(chol, a.T)
+    maha = np.sum(sol * sol, axis=0)
+    log_det = 2.0 * np.sum(np.log(np.diag(chol)))
+    return (gammaln(0.5 * (df + k)) - gammaln(0.5 * df) - 0.5 * k * np.log(df * np.pi) - 0.5 * log_det
+            - 0.5 * (df + k) * np.log1p(maha / df))
+
+
+def student_t_log_ratio(x, z, dispersion, df: float) -> np.ndarray:
+    """``log p(x, z) - log p(x) - log p(z)`` for the Student-t task, shape ``(n,)`` (chapter 12).
+
+    Marginals of a multivariate Student-t are Student-t with the same ``df`` and the diagonal
+    blocks of the dispersion. The mean of this ratio under the joint is the MI: the Monte-Carlo
+    check of :func:`student_t_mi`.
+    """
+    x, z = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
+    s = np.asarray(dispersion, dtype=np.float64)
+    dx = x.shape[1]
+    return (student_t_logpdf(np.hstack([x, z]), s, df) - student_t_logpdf(x, s[:dx, :dx], df)
+            - student_t_logpdf(z, s[dx:, dx:], df))
+
+
+# --------------------------------------------------------------------------- baseline
+def gaussian_baseline_mi(x, z) -> float:
+    """The Gaussian (CCA) estimate: the MI of a Gaussian with the sample covariance (chapter 12).
+
+    ``-1/2 sum_i log(1 - r_i^2)`` over the canonical correlations ``r_i`` of ``x (n, dx)`` and
+    ``z (n, dz)``, computed as ``mvn_mi`` of the sample covariance. Exact (consistent) for
+    Gaussian data; for anything else it measures only the linear dependence. Nats.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    z = np.asarray(z, dtype=np.float64).reshape(len(z), -1)
+    cov = np.cov(np.hstack([x, z]), rowvar=False)
+    return mvn_mi(cov, x.shape[1])
+
+
+# --------------------------------------------------------------------------- tasks
+@dataclass(frozen=True)
+class Task:
+    """A task with known MI (chapter 12): ``sample(n, seed) -> (x, z)`` and ``mi`` in nats.
+
+    ``base`` is the task it was transformed from (or ``None``); ``family`` is ``"gaussian"``,
+    ``"transformed"`` or ``"student_t"``.
+    """
+
+    name: str
+    mi: float
+    sampler: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    family: str
+    base: Task | None = None
+    transform: str | None = None
+
+    def sample(self, n: int, seed: int = 0):
+        """``x (n, dx)``, ``z (n, dz)`` float64."""
+        return self.sampler(int(n), int(seed))
+
+
+def two_pair_cov(dim: int = 3, rho: float = 0.8) -> np.ndarray:
+    """Covariance of the "2-pair" Gaussian: ``x_1-z_1`` and ``x_2-z_2`` correlated by ``rho`` (chapter 12).
+
+    ``x, z`` in ``R^dim``, unit variances, every other pair independent; ``(2 dim, 2 dim)``.
+    """
+    cov = np.eye(2 * dim)
+    for i in range(min(2, dim)):
+        cov[i, dim + i] = cov[dim + i, i] = rho
+    return cov
+
+
+def gaussian_task(cov, dim_x: int, name: str = "gaussian") -> Task:
+    """The Gaussian task ``N(0, cov)`` split after ``dim_x`` coordinates (chapter 12)."""
+    cov = np.asarray(cov, dtype=np.float64)
+    return Task(name, mvn_mi(cov, dim_x), lambda n, seed: sample_mvn(n, cov, dim_x, seed), "gaussian")
+
+
+def transformed_task(base: Task, transform: str) -> Task:
+    """``(f(X), f(Z))`` for ``(X, Z)`` drawn from ``base``: the same MI, by invertibility (chapter 12)."""
+    _check_transform(transform)
+
+    def sampler(n, seed):
+        x, z = base.sample(n, seed)
+        return apply_transform(x, transform), apply_transform(z, transform)
+
+    return Task(f"{transform}({base.name})", base.mi, sampler, "transformed", base, transform)
+
+
+def student_t_task(dispersion, dim_x: int, df: float, name: str | None = None) -> Task:
+    """The multivariate Student-t task with closed-form MI :func:`student_t_mi` (chapter 12)."""
+    s = np.asarray(dispersion, dtype=np.float64)
+    return Task(name or f"student_t(df={df:g})", student_t_mi(s, dim_x, df),
+                lambda n, seed: sample_student_t(n, s, dim_x, df, seed), "student_t")
+
+
+def beyond_normal_tasks(dim: int = 3, rho: float = 0.8, df: float = 2.0) -> list[Task]:
+    """The chapter-12 benchmark: ``dim x dim`` tasks in the spirit of Czyż et al. (2023).
+
+    A 2-pair Gaussian, its half-cube, asinh, normal-CDF and spiral transforms, a Student-t with
+    the same dispersion, asinh of that Student-t, and a Student-t with identity dispersion (whose
+    MI comes from the correction term alone). All share shapes ``(n, dim)``.
+    """
+    base = gaussian_task(two_pair_cov(dim, rho), dim, "gaussian")
+    tasks = [base] + [transformed_task(base, t) for t in ("half_cube", "asinh", "normal_cdf", "spiral")]
+    student = student_t_task(two_pair_cov(dim, rho), dim, df, "student_t")
+    return tasks + [student, transformed_task(student, "asinh"),
+                    student_t_task(np.eye(2 * dim), dim, df, "student_t(identity)")]
+
+
+# --------------------------------------------------------------------------- evaluation
+def run_estimators(tasks: Sequence[Task], n: int, seeds: Sequence[int], estimators: Sequence[str],
+                   neural_kwargs: dict | None = None, critic_for: dict | None = None,
+                   progress: bool = False) -> dict[str, np.ndarray]:
+    """Every estimator on every task and seed (chapter 12).
+
+    Neural estimators train one stacked ensemble per estimator over all ``len(tasks) x len(seeds)``
+    data sets at once (:func:`minebook.estimate.estimate_mi_many`); ``"ksg"`` and ``"gaussian"``
+    (:func:`gaussian_baseline_mi`) need no training. ``critic_for`` maps an estimator to its critic
+    kind (default ``"concat"``). Returns ``{estimator: array (n_tasks, n_seeds)}`` of estimates in
+    nats (held-out for the neural ones).
+    """
+    from .estimate import estimate_mi_many
+    from .ksg import ksg
+
+    data = [task.sample(n, seed) for task in tasks for seed in seeds]
+    shape = (len(tasks), len(seeds))
+    out = {}
+    for est in estimators:
+        if est == "gaussian":
+            values = [gaussian_baseline_mi(x, z) for x, z in data]
+        elif est == "ksg":
+            values = [ksg(x, z, k=3) for x, z in data]
+        else:
+            kind = (critic_for or {}).get(est, "concat")
+            res = estimate_mi_many(data, estimator=est, critic=kind, progress=progress,
+                                   **(neural_kwargs or {}))
+            values = [r.mi for r in res]
+        out[est] = np.asarray(values, dtype=float).reshape(shape)
+    return out

@@ -1,0 +1,109 @@
+"""Tests of minebook.beyond_normal: non-Gaussian tasks with known MI (chapter 12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import minebook as mb
+from minebook import beyond_normal as bn
+
+
+def test_student_t_closed_form_matches_monte_carlo():
+    disp, df = bn.two_pair_cov(3, 0.8), 2.0
+    x, z = bn.sample_student_t(100_000, disp, 3, df, seed=3)
+    ratio = bn.student_t_log_ratio(x, z, disp, df)
+    se = ratio.std() / np.sqrt(len(ratio))
+    assert abs(ratio.mean() - bn.student_t_mi(disp, 3, df)) < 4 * se + 1e-3
+
+
+@pytest.mark.parametrize("df,dims", [(1.0, (1, 1)), (3.0, (2, 3)), (5.0, (4, 2))])
+def test_student_t_monte_carlo_other_shapes(df, dims):
+    m, n = dims
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m + n, m + n))
+    disp = a @ a.T / (m + n) + np.eye(m + n)
+    x, z = bn.sample_student_t(60_000, disp, m, df, seed=1)
+    ratio = bn.student_t_log_ratio(x, z, disp, df)
+    se = ratio.std() / np.sqrt(len(ratio))
+    assert abs(ratio.mean() - bn.student_t_mi(disp, m, df)) < 4 * se + 2e-3
+
+
+def test_student_t_logpdf_matches_scipy():
+    disp = bn.two_pair_cov(2, 0.6)
+    pts = np.random.default_rng(1).standard_normal((7, 4)) * 3
+    ref = stats.multivariate_t(np.zeros(4), disp, df=2.5).logpdf(pts)
+    np.testing.assert_allclose(bn.student_t_logpdf(pts, disp, 2.5), ref, rtol=1e-10, atol=1e-10)
+
+
+def test_student_t_correction_properties():
+    values = [bn.student_t_mi_correction(df, 3, 3) for df in (1, 2, 5, 30, 1e4)]
+    assert all(v > 0 for v in values)
+    assert all(a > b for a, b in zip(values, values[1:], strict=False)), "correction should fall with df"
+    assert values[-1] < 1e-5
+    # identity dispersion: the MI is the correction alone
+    assert bn.student_t_mi(np.eye(6), 3, 2.0) == pytest.approx(bn.student_t_mi_correction(2.0, 3, 3))
+    # known value (Czyż et al.'s 1x1, df=1 task has I = 0.224 nats for identity dispersion)
+    assert bn.student_t_mi_correction(1.0, 1, 1) == pytest.approx(0.2242, abs=1e-3)
+    with pytest.raises(ValueError):
+        bn.student_t_mi_correction(0.0, 1, 1)
+
+
+@pytest.mark.parametrize("name", sorted(bn.INVERTIBLE_TRANSFORMS))
+def test_transforms_invert(name):
+    a = np.random.default_rng(2).standard_normal((500, 3))
+    b = bn.apply_transform(a, name)
+    assert b.shape == a.shape
+    np.testing.assert_allclose(bn.invert_transform(b, name), a, atol=1e-8)
+
+
+def test_spiral_keeps_norm_and_rotates():
+    a = np.random.default_rng(3).standard_normal((200, 4))
+    b = bn.spiral(a, speed=0.7)
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), np.linalg.norm(a, axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(b[:, 2:], a[:, 2:])
+    one = np.array([[1.0, 0.0]])
+    np.testing.assert_allclose(bn.spiral(one, speed=np.pi / 2), [[0.0, 1.0]], atol=1e-12)
+    with pytest.raises(ValueError):
+        bn.spiral(np.zeros((3, 1)))
+    with pytest.raises(ValueError):
+        bn.apply_transform(a, "nope")
+
+
+def test_tasks_keep_base_mi_and_shapes():
+    tasks = bn.beyond_normal_tasks(dim=3, rho=0.8, df=2.0)
+    assert len({t.name for t in tasks}) == len(tasks) == 8
+    base = tasks[0]
+    assert base.mi == pytest.approx(-np.log(1 - 0.64))
+    for t in tasks:
+        x, z = t.sample(50, seed=4)
+        assert x.shape == z.shape == (50, 3)
+        np.testing.assert_array_equal(t.sample(50, seed=4)[0], x)  # deterministic
+        if t.base is not None:
+            assert t.mi == t.base.mi
+            xb, zb = t.base.sample(50, seed=4)
+            np.testing.assert_allclose(bn.invert_transform(x, t.transform), xb, atol=1e-6)
+            np.testing.assert_allclose(bn.invert_transform(z, t.transform), zb, atol=1e-6)
+    ident = [t for t in tasks if t.name == "student_t(identity)"][0]
+    assert ident.mi == pytest.approx(bn.student_t_mi_correction(2.0, 3, 3))
+
+
+def test_gaussian_baseline_exact_for_gaussians():
+    cov = bn.two_pair_cov(3, 0.8)
+    x, z = mb.sample_mvn(100_000, cov, 3, seed=5)
+    assert bn.gaussian_baseline_mi(x, z) == pytest.approx(mb.mvn_mi(cov, 3), abs=0.02)
+    x, z = mb.correlated_gaussian(50_000, 2, 0.9, seed=6)
+    assert bn.gaussian_baseline_mi(x, z) == pytest.approx(mb.gaussian_mi(0.9, 2), abs=0.03)
+    # and it is blind to dependence without correlation
+    xi, zi = bn.sample_student_t(50_000, np.eye(2), 1, 30.0, seed=7)
+    assert abs(bn.gaussian_baseline_mi(xi, zi)) < 0.01
+
+
+def test_run_estimators_shapes():
+    tasks = bn.beyond_normal_tasks()[:2]
+    out = bn.run_estimators(tasks, 400, [0, 1], ["gaussian", "ksg", "mine"],
+                            neural_kwargs=dict(steps=3, batch_size=32, hidden=(8,)))
+    assert set(out) == {"gaussian", "ksg", "mine"}
+    for v in out.values():
+        assert v.shape == (2, 2) and np.all(np.isfinite(v))
