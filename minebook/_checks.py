@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -59,8 +61,25 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_positive_float(value, name: str, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float if it is a positive number (finite unless ``allow_inf``)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a positive number; got {value!r}.") from err
+    if math.isnan(out) or (math.isinf(out) and not (allow_inf and out > 0)):
+        raise ValueError(f"{name} must be a finite positive number; got {value!r}.")
+    if out <= 0:
+        raise ValueError(f"{name} must be positive; got {value!r}.")
+    return out
+
+
 def check_fraction(value, name: str) -> float:
     """Return ``value`` if it lies strictly between 0 and 1."""
-    if not 0.0 < float(value) < 1.0:
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1; got {value!r}.") from err
+    if not 0.0 < value < 1.0:
         raise ValueError(f"{name} must lie strictly between 0 and 1; got {value!r}.")
     return float(value)

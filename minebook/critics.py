@@ -56,7 +56,9 @@ class StackedMLP(nn.Module):
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(b, h, w)
             if i < last:
-                h = act(h)
+                # ReLU in place: baddbmm's backward does not need its output, so this is safe
+                # and saves one (K, N, width) allocation per layer (the training hot loop).
+                h = torch.relu_(h) if self.activation == "relu" else act(h)
         return h
 
     def copy_member(self, k: int) -> StackedMLP:

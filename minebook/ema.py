@@ -31,7 +31,14 @@ class LogEMA:
     ``t`` is divided by ``1 - (1 - a)^t``. An average started at 0 (or 1) without this
     correction is wrong by a factor for the first ~``1/a`` steps; with it, step 1 returns
     the first batch mean exactly and later steps return a properly normalised weighted
-    mean of all batches seen so far.
+    mean of all batches seen so far::
+
+        log v_t = log( sum_{s<=t} a (1-a)^(t-s) m_s ) - log(1 - (1-a)^t),   m_s = mean_B(e^T) at step s
+
+    Everything is done with ``logaddexp`` on ``log m_s``, so ``v`` never overflows or
+    underflows even when ``T`` is in the hundreds. The state is a tensor that follows the
+    device of the inputs (it moves when the owning module moves) and is not part of any
+    autograd graph. ``state_dict()``/``load_state_dict()`` save and restore it.
     """
 
     def __init__(self, ema_rate: float = 0.01, shape: tuple[int, ...] = ()):
@@ -52,13 +59,26 @@ class LogEMA:
         The input is detached: the moving average is a constant for the gradient.
         """
         a = self.ema_rate
-        log_m = log_batch_mean.detach()
+        log_m = torch.as_tensor(log_batch_mean).detach()
+        if self._log_raw is not None and self._log_raw.device != log_m.device:
+            # The owner (e.g. a MINE module) moved to another device: the state follows.
+            self._log_raw = self._log_raw.to(log_m.device)
         if self._log_raw is None or a == 1.0:
             self._log_raw = math.log(a) + log_m
         else:
             self._log_raw = torch.logaddexp(self._log_raw + math.log1p(-a), math.log(a) + log_m)
         self.steps += 1
         return self.log_v
+
+    def state_dict(self) -> dict:
+        """The moving-average state: ``ema_rate``, ``steps`` and the raw (un-debiased) ``log`` sum."""
+        return {"ema_rate": self.ema_rate, "steps": self.steps, "log_raw": self._log_raw}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state saved by :meth:`state_dict`."""
+        self.ema_rate = float(state["ema_rate"])
+        self.steps = int(state["steps"])
+        self._log_raw = state["log_raw"]
 
     @property
     def log_v(self) -> torch.Tensor:

@@ -1,0 +1,261 @@
+"""estimate_mi / estimate_mi_many (minebook.estimate): accuracy, invariances, determinism, bad input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from _core_runs import SMALL, d1_runs, d5_run, small_data, small_run
+
+import minebook as mb
+from minebook.estimate import MIEstimate, _dv_read_out, _flag_divergence
+
+TRUTH_D1 = mb.gaussian_mi(0.9)  # 0.830 nats
+TRUTH_D5 = mb.gaussian_mi(0.9, 5)  # 4.152 nats
+
+
+# ----------------------------------------------------------------------------- accuracy
+def test_independent_variables_give_zero_on_held_out_data():
+    est = d1_runs()["zero"]
+    assert abs(est.mi) < 0.03, f"rho=0: {est.mi:.3f} nats"
+    assert est.n_test == 5000 and est.n_train == 15000
+
+
+def test_d1_rho09_within_005():
+    est = d1_runs()["xz"]
+    assert abs(est.mi - TRUTH_D1) < 0.05, f"{est.mi:.3f} vs {TRUTH_D1:.3f}"
+    assert 0 < est.mi_std < 0.05
+    assert est.interval[0] < est.mi < est.interval[1]
+
+
+def test_d5_rho09_defaults_within_03():
+    est = d5_run()
+    assert abs(est.mi - TRUTH_D5) < 0.3, f"{est.mi:.3f} vs {TRUTH_D5:.3f}"
+    assert est.history.shape == (mb.DEFAULTS["steps"],) and np.all(np.isfinite(est.history))
+    assert not est.diverged
+
+
+def test_symmetry_x_z():
+    runs = d1_runs()
+    assert abs(runs["xz"].mi - runs["zx"].mi) < 0.05
+
+
+def test_invertible_transform_of_x_changes_estimate_little():
+    runs = d1_runs()
+    assert abs(runs["xz"].mi - runs["cubic"].mi) < 0.1
+
+
+def test_history_and_grad_norms_per_step():
+    est = d1_runs()["xz"]
+    assert est.history.shape == est.grad_norms.shape == (1000,)
+    assert np.all(est.grad_norms > 0)
+    # The training-batch estimate climbs from about 0 towards the truth.
+    assert abs(est.history[:5].mean()) < 0.3 and abs(est.history[-100:].mean() - TRUTH_D1) < 0.1
+
+
+def test_returned_critic_reads_raw_inputs():
+    """est.critic standardizes raw inputs itself; its DV on held-out-like data matches est.mi."""
+    est = d1_runs()["xz"]
+    x, z = mb.correlated_gaussian(20_000, 1, 0.9, seed=99)
+    with torch.no_grad():
+        t_joint = est.critic(x, z)
+        t_marg = est.critic(x, np.roll(z, 1, axis=0))
+    assert t_joint.shape == (20_000,)
+    assert mb.dv_bound(t_joint, t_marg).item() == pytest.approx(est.mi, abs=0.05)
+    # It is close to the optimal critic log p/q up to a constant.
+    opt = mb.gaussian_log_ratio(x, z, 0.9)
+    assert np.corrcoef(t_joint.numpy(), opt)[0, 1] > 0.95
+
+
+# ----------------------------------------------------------------------------- determinism
+def test_same_seed_identical_numbers():
+    a = small_run(0)
+    x, z = small_data()
+    b = mb.estimate_mi(x, z, seed=0, **SMALL)
+    assert a.mi == b.mi and a.mi_std == b.mi_std
+    assert np.array_equal(a.history, b.history) and np.array_equal(a.grad_norms, b.grad_norms)
+    c = small_run(1)
+    assert c.mi != a.mi
+
+
+def test_many_equals_separate_calls_statistically():
+    """Member j of estimate_mi_many(seed=s) draws everything from seed s + j, like estimate_mi(seed=s + j)."""
+    x, z = small_data()
+    many = mb.estimate_mi_many([(x, z)] * 3, seed=0, **SMALL)
+    single = [small_run(j) for j in range(3)]
+    for m, s in zip(many, single, strict=True):
+        # Same data split, initial weights, minibatches and shuffles: only float rounding differs.
+        assert m.mi == pytest.approx(s.mi, abs=0.02)
+        assert np.allclose(m.history[:20], s.history[:20], atol=1e-3)
+    assert len({round(m.mi, 6) for m in many}) == 3  # three different seeds
+    assert many[0].mi == pytest.approx(mb.gaussian_mi(0.7, 2), abs=0.25)
+
+
+def test_many_members_do_not_depend_on_their_neighbours():
+    x, z = small_data()
+    x2, z2 = mb.correlated_gaussian(4000, 2, 0.1, seed=5)
+    alone = mb.estimate_mi_many([(x, z)], seed=0, **SMALL)[0]
+    together = mb.estimate_mi_many([(x, z), (x2, z2)], seed=0, **SMALL)[0]
+    assert together.mi == pytest.approx(alone.mi, abs=0.02)
+
+
+# ----------------------------------------------------------------------------- estimators and numerics
+@pytest.mark.parametrize("estimator", ["mine", "mine_biased", "mine_f", "jsd", "infonce", "smile"])
+def test_every_estimator_is_finite_at_rho_099_and_in_50_dimensions(estimator):
+    short = dict(steps=150, hidden=(32, 32), batch_size=128, n_shuffles=3)
+    x, z = mb.correlated_gaussian(2000, 1, 0.99, seed=0)
+    x50, z50 = mb.correlated_gaussian(2000, 50, 0.99, seed=1)  # 98 nats
+    for xx, zz in ((x, z), (x50, z50)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # above log n is flagged, not NaN
+            est = mb.estimate_mi(xx, zz, estimator=estimator, **short)
+        assert np.all(np.isfinite(est.history)), f"{estimator}: non-finite training estimate"
+        assert math.isfinite(est.mi) and math.isfinite(est.mi_std)
+        assert est.mi > 0.3, f"{estimator}: {est.mi:.2f} nats on strongly dependent data"
+    if estimator == "infonce":
+        assert est.mi <= math.log(128) + 1e-6  # the log(batch) ceiling
+
+
+def test_separable_critic_and_infonce_default_critic():
+    x, z = small_data()
+    sep = mb.estimate_mi(x, z, critic="separable", **SMALL)
+    assert abs(sep.mi - mb.gaussian_mi(0.7, 2)) < 0.25
+    nce = mb.estimate_mi(x, z, estimator="infonce", **SMALL)  # critic="auto": separable
+    assert isinstance(nce.critic.critic, mb.SeparableCritic)
+    assert nce.mi <= math.log(SMALL["batch_size"])
+
+
+def test_tensor_and_one_dimensional_inputs():
+    x, z = small_data()
+    a = mb.estimate_mi(torch.as_tensor(x), torch.as_tensor(z), **SMALL)
+    assert a.mi == small_run(0).mi
+    b = mb.estimate_mi(x[:, 0], z[:, 0], **SMALL)
+    assert math.isfinite(b.mi)
+
+
+def test_device_auto_runs_on_cpu():
+    assert mb.resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert mb.resolve_device("cpu") == torch.device("cpu")
+    x, z = small_data()
+    est = mb.estimate_mi(x, z, device="auto", **SMALL)
+    assert math.isfinite(est.mi)
+    assert next(est.critic.parameters()).device.type == mb.resolve_device("auto").type
+
+
+def test_read_out_standard_error_is_calibrated():
+    """With the optimal critic log p/q, mi_std matches the spread over independent held-out sets."""
+    rho, n, n_shifts = 0.9, 2000, 10
+    gen = torch.Generator().manual_seed(0)
+    values, stds = [], []
+    for rep in range(60):
+        x, z = mb.correlated_gaussian(n, 1, rho, seed=1000 + rep)
+        shifts = 1 + torch.randperm(n - 1, generator=gen)[:n_shifts]
+        t_joint = torch.as_tensor(mb.gaussian_log_ratio(x, z, rho))[None]
+        t_marg = torch.stack([torch.as_tensor(mb.gaussian_log_ratio(x, np.roll(z, -int(s), axis=0), rho))
+                              for s in shifts])[None]
+        value, std = _dv_read_out(t_joint, t_marg, shifts[None])
+        values.append(value[0])
+        stds.append(std[0])
+    ratio = np.mean(stds) / np.std(values)
+    assert 0.7 < ratio < 1.6, f"reported/empirical standard error = {ratio:.2f}"
+    assert abs(np.mean(values) - mb.gaussian_mi(rho)) < 3 * np.std(values) / math.sqrt(60)
+
+
+# ----------------------------------------------------------------------------- divergence
+def test_divergence_is_flagged_with_a_warning():
+    x, z = mb.correlated_gaussian(2000, 5, 0.99, seed=0)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        est = mb.estimate_mi(x, z, estimator="mine_biased", naive_numerics=True, lr=1e3,
+                             steps=50, hidden=(16, 16), batch_size=64, n_shuffles=2)
+    assert est.diverged and "NaN/inf" in est.message
+
+
+def test_estimate_above_log_n_is_flagged():
+    res = MIEstimate(mi=9.0, mi_std=0.1, estimator="mine", history=np.zeros(3))
+    with pytest.warns(RuntimeWarning, match="log\\(n_test\\)"):
+        _flag_divergence(res, n_test=1000)
+    assert res.diverged
+    ok = MIEstimate(mi=6.0, mi_std=0.1, estimator="mine", history=np.zeros(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _flag_divergence(ok, n_test=1000)
+    assert not ok.diverged and ok.message == ""
+
+
+def test_healthy_runs_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert not small_run(0, "mine_f").diverged
+
+
+# ----------------------------------------------------------------------------- bad input
+def _x_z(n=2000):
+    return mb.correlated_gaussian(n, 2, 0.5, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda x, z: (x[:, :, None], z), "x has shape"),
+        (lambda x, z: (x, z[:, :, None]), "z has shape"),
+        (lambda x, z: (x, z[:-1]), "same number of samples"),
+        (lambda x, z: (np.where(np.arange(len(x))[:, None] == 3, np.nan, x), z), "x contains 2 NaN"),
+        (lambda x, z: (x, np.where(np.arange(len(z))[:, None] == 3, np.inf, z)), "z contains 2 NaN or infinite"),
+        (lambda x, z: (x[:, :0], z), "x has no columns"),
+        (lambda x, z: (np.array(["a"] * len(x)), z), "x must be a numeric array"),
+        (lambda x, z: (x[:600], z[:600]), "too few samples"),
+    ],
+)
+def test_bad_arrays_raise_value_error_naming_the_argument(change, match):
+    x, z = change(*_x_z())
+    with pytest.raises(ValueError, match=match):
+        mb.estimate_mi(x, z, steps=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(estimator="mien"), "unknown estimator 'mien'"),
+        (dict(steps=0), "steps must be a positive integer"),
+        (dict(steps=-5), "steps must be a positive integer"),
+        (dict(steps=2.5), "steps must be a positive integer"),
+        (dict(batch_size=0), "batch_size must be a positive integer"),
+        (dict(batch_size=1), "batch_size must be at least 2"),
+        (dict(lr=0.0), "lr must be positive"),
+        (dict(lr=-1e-3), "lr must be positive"),
+        (dict(lr=float("nan")), "lr must be a finite positive number"),
+        (dict(test_fraction=0.0), "test_fraction"),
+        (dict(test_fraction=1.0), "test_fraction"),
+        (dict(n_shuffles=0), "n_shuffles"),
+        (dict(ema_rate=0.0), "ema_rate"),
+        (dict(tau=0.0), "tau must be positive"),
+        (dict(critic="mlp"), "critic must be"),
+        (dict(hidden=(0, 8)), "hidden"),
+        (dict(activation="sigmoid"), "activation"),
+        (dict(device="gpu0"), "device"),
+        (dict(seed=1.5), "seed must be an integer"),
+        (dict(average_last=1.0), "average_last"),
+        (dict(estimator="infonce", batch_size=1024), "too few samples"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_the_argument(kwargs, match):
+    x, z = _x_z()
+    with pytest.raises(ValueError, match=match):
+        mb.estimate_mi(x, z, **{"steps": 1, **kwargs})
+
+
+def test_bad_pairs_for_estimate_mi_many():
+    x, z = _x_z()
+    with pytest.raises(ValueError, match="pairs is empty"):
+        mb.estimate_mi_many([])
+    with pytest.raises(ValueError, match="list of \\(x, z\\) tuples"):
+        mb.estimate_mi_many((x, z))
+    with pytest.raises(ValueError, match="pairs\\[1\\] is not an \\(x, z\\) pair"):
+        mb.estimate_mi_many([(x, z), x])
+    with pytest.raises(ValueError, match="share shapes"):
+        mb.estimate_mi_many([(x, z), (x[:, :1], z)], steps=1)
+    with pytest.raises(ValueError, match="unknown estimator"):
+        mb.estimate_mi_many([(x, z)], estimator="MINE")
