@@ -79,16 +79,20 @@ def mvn_mi(cov, dim_x: int) -> float:
     c = np.asarray(cov, dtype=np.float64)
     if c.ndim != 2 or c.shape[0] != c.shape[1] or not 0 < dim_x < c.shape[0]:
         raise ValueError("cov must be square (d, d) and 0 < dim_x < d.")
-    signs_logdets = [np.linalg.slogdet(m) for m in (c[:dim_x, :dim_x], c[dim_x:, dim_x:], c)]
-    if any(s <= 0 for s, _ in signs_logdets):
-        raise ValueError("cov must be positive definite.")
-    a, b, full = (ld for _, ld in signs_logdets)
+    if not np.allclose(c, c.T):
+        raise ValueError("cov must be symmetric.")
+    try:  # log det from Cholesky factors; fails unless positive definite
+        a, b, full = (2 * np.sum(np.log(np.diag(np.linalg.cholesky(m))))
+                      for m in (c[:dim_x, :dim_x], c[dim_x:, dim_x:], c))
+    except np.linalg.LinAlgError as err:
+        raise ValueError("cov must be positive definite.") from err
     return float(0.5 * (a + b - full))
 
 
 def sample_mvn(n: int, cov, dim_x: int, seed: int = 0):
     """``n`` samples of ``N(0, cov)`` split into ``x (n, dim_x)`` and ``z (n, d - dim_x)``."""
     c = np.asarray(cov, dtype=np.float64)
+    mvn_mi(c, dim_x)  # validates: square, positive definite, 0 < dim_x < d
     rng = np.random.default_rng(seed)
     s = rng.multivariate_normal(np.zeros(len(c)), c, size=check_positive_int(n, "n"), method="cholesky")
     return s[:, :dim_x], s[:, dim_x:]

@@ -74,7 +74,14 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, **kwargs) -> MI
     ``estimator`` is one of ``"mine"`` (EMA-corrected DV, the default), ``"mine_biased"``,
     ``"mine_f"``, ``"jsd"`` (JSD-trained, DV read-out), ``"infonce"``, ``"smile"``, ``"ksg"``.
     Keyword arguments are those of :func:`estimate_mi_many`. A fraction ``test_fraction``
-    of the rows is held out; ``mi`` is read out there, averaged over ``n_shuffles`` shuffles.
+    of the rows is held out; ``mi`` is read out there, with marginal samples from
+    ``n_shuffles`` cyclic shifts of ``z`` (the held-out rows are in random order).
+
+    Example::
+
+        x, z = minebook.correlated_gaussian(20_000, d=5, rho=0.9, seed=0)
+        est = minebook.estimate_mi(x, z)          # about 4.05 nats (truth 4.15), ~10 s on a CPU core
+        est.mi, est.mi_std, est.interval, est.history[-1], est.diverged
     """
     return estimate_mi_many([(x, z)], estimator=estimator, seed=seed, **kwargs)[0]
 

@@ -46,6 +46,10 @@ def test_mvn_mi_matches_closed_form_and_monte_carlo():
     assert abs(log_ratio.mean() - mb.mvn_mi(cov, 1)) < 4 * se
     with pytest.raises(ValueError, match="positive definite"):
         mb.mvn_mi(np.array([[1.0, 2.0], [2.0, 1.0]]), 1)
+    with pytest.raises(ValueError, match="positive definite"):  # det > 0 but two negative eigenvalues
+        mb.sample_mvn(10, -np.eye(4), 2)
+    with pytest.raises(ValueError, match="symmetric"):
+        mb.mvn_mi(np.array([[1.0, 0.5], [0.0, 1.0]]), 1)
 
 
 def test_rho_for_mi_inverts_gaussian_mi_vectorised():
