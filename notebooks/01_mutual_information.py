@@ -314,7 +314,7 @@ plt.show()
 #
 # Estimating a KL divergence from samples alone, without the densities, is the problem that
 # the Donsker-Varadhan representation of [chapter 2](02_donsker_varadhan.ipynb) turns into
-# an optimisation, and that MINE (chapter 3) solves with a neural network.
+# an optimisation, and that MINE ([chapter 3](03_mine.ipynb)) solves with a neural network.
 
 # %% tags=["nbval-check-output"]
 rows = [

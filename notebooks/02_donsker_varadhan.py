@@ -76,7 +76,7 @@ cfg
 # $$
 #
 # MINE maximises the right-hand side with stochastic gradients, estimating both
-# expectations from samples (chapter 3). We call $T$ the *critic* (the paper
+# expectations from samples ([chapter 3](03_mine.ipynb)). We call $T$ the *critic* (the paper
 # calls the network the *statistics network*) and write
 # $\mathrm{DV}(T) = \mathbb{E}_{\mathbb{P}}[T] - \log \mathbb{E}_{\mathbb{Q}}[e^T]$.
 #
@@ -159,7 +159,7 @@ assert np.all(dv_rand <= kl + 1e-12), "a random critic exceeded the KL divergenc
 # attained only at $T^{*} = 1 + \log \frac{d\mathbb{P}}{d\mathbb{Q}}$: no free constant this time.
 # MINE-f is MINE with this objective; its attraction is that $\mathbb{E}_{\mathbb{Q}}[e^{T-1}]$ is a
 # plain expectation, so its minibatch gradient is unbiased (the logarithm in DV is what biases
-# MINE's gradients, chapter 3).
+# MINE's gradients, [chapter 3](03_mine.ipynb)).
 #
 # **Why DV is tighter.** For every $y > 0$, $\log y \leq y / e$ (the tangent of $\log$ at
 # $y = e$ lies above it). With $y = \mathbb{E}_{\mathbb{Q}}[e^{T}]$ this says
@@ -397,7 +397,7 @@ if budget == "full":
 # %% [markdown]
 # So even a perfect critic reads out the mutual information with an error of order
 # $\sqrt{e^{2I}/n}$: high MI needs exponentially many samples. Training the critic adds
-# further errors on top (chapter 3).
+# further errors on top ([chapter 3](03_mine.ipynb)).
 
 # %%
 checks = {}
