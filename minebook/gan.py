@@ -1,0 +1,443 @@
+"""GANs with and without a MINE regularizer, trained as stacked ensembles (chapters 8 and 9).
+
+The generator sees ``[eps, c]``: Gaussian noise ``eps`` and a one-hot code ``c``. GAN+MINE adds
+``- beta * I(G([eps, c]); c)`` to the generator loss, with the MI estimated by MINE's
+EMA-corrected Donsker-Varadhan bound (Belghazi et al. 2018, section 5.1). The MI gradient is
+rescaled with the paper's *adaptive gradient clipping*
+
+    g_m <- min(|g_u|, |g_m|) g_m / |g_m|,
+
+so that it is never larger than the adversarial gradient ``g_u`` of the same step.
+
+Everything trains as an ensemble of ``K = n_variants * n_seeds`` independent GANs with stacked
+weights (:class:`~minebook.StackedMLP`): member ``k = v * n_seeds + s`` is variant ``v`` (its
+``beta``) with seed ``s``. Members with the same seed share their initial weights and their data,
+noise and codes, so vanilla GAN and GAN+MINE differ only by ``beta``.
+
+Also here: the 2-D data sets (25 Gaussians, spiral) and the mode metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .critics import ConcatCritic, StackedMLP
+from .ema import LogEMA
+from .objectives import batch_objective, critic_outputs
+
+__all__ = [
+    "grid_centres", "sample_grid", "assign_grid", "sample_spiral", "spiral_curve", "assign_spiral",
+    "mode_metrics", "member_norms", "standardize_batch", "adaptive_clip", "StackedMINE", "GANRun", "train_gan",
+    "tile_members", "tie_members", "one_hot_codes", "evaluate_snapshots", "mean_spread", "metrics_table",
+    "plot_samples",
+]
+
+
+# --------------------------------------------------------------------------- data
+def grid_centres(n_side: int = 5, spacing: float = 2.0) -> torch.Tensor:
+    """Centres of the ``n_side x n_side`` Gaussian grid, ``(n_side**2, 2)``, centred at 0.
+
+    With the defaults: the 25 points ``{-4, -2, 0, 2, 4}^2``. Introduced in chapter 8.
+    """
+    axis = (torch.arange(n_side, dtype=torch.float32) - (n_side - 1) / 2) * spacing
+    gx, gy = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+
+
+def sample_grid(n: int, std: float = 0.05, generator: torch.Generator | None = None,
+                n_side: int = 5, spacing: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` samples of the mixture of 25 Gaussians (equal weights, isotropic ``std``).
+
+    Returns ``x (n, 2)`` and the mode index ``labels (n,)``. Introduced in chapter 8.
+    """
+    centres = grid_centres(n_side, spacing)
+    labels = torch.randint(len(centres), (n,), generator=generator)
+    x = centres[labels] + std * torch.randn(n, 2, generator=generator)
+    return x, labels
+
+
+def assign_grid(samples, std: float = 0.05, n_side: int = 5, spacing: float = 2.0,
+                n_std: float = 3.0) -> np.ndarray:
+    """Mode of each sample: the nearest grid centre if within ``n_std * std``, else ``-1``.
+
+    ``samples (..., N, 2)`` -> integer labels ``(..., N)``. Introduced in chapter 8.
+    """
+    s = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
+    centres = grid_centres(n_side, spacing)
+    d = torch.cdist(s.reshape(-1, 2), centres)
+    dist, idx = d.min(dim=1)
+    idx[dist > n_std * std] = -1
+    return idx.reshape(s.shape[:-1]).numpy()
+
+
+def spiral_curve(t: torch.Tensor, scale: float = 1.0 / 3.0) -> torch.Tensor:
+    """The 2-D swiss roll ``scale * t (cos t, sin t)``: ``t (...)`` -> ``(..., 2)`` (chapter 8)."""
+    return scale * torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=-1)
+
+
+#: Range of the spiral parameter (scikit-learn's ``make_swiss_roll``: 1.5 pi to 4.5 pi).
+SPIRAL_T = (1.5 * math.pi, 4.5 * math.pi)
+
+
+def sample_spiral(n: int, noise: float = 0.05, generator: torch.Generator | None = None,
+                  n_segments: int = 20) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` samples of the 2-D spiral (swiss roll) with isotropic Gaussian ``noise``.
+
+    ``t`` is uniform on :data:`SPIRAL_T`; returns ``x (n, 2)`` and the segment of ``t``
+    each sample comes from, ``labels (n,)`` in ``0..n_segments-1`` (equal-mass segments, the
+    spiral's "modes" for the metrics). Introduced in chapter 8.
+    """
+    u = torch.rand(n, generator=generator)
+    t = SPIRAL_T[0] + (SPIRAL_T[1] - SPIRAL_T[0]) * u
+    x = spiral_curve(t) + noise * torch.randn(n, 2, generator=generator)
+    labels = torch.clamp((u * n_segments).long(), max=n_segments - 1)
+    return x, labels
+
+
+def assign_spiral(samples, noise: float = 0.05, n_segments: int = 20, n_std: float = 3.0,
+                  resolution: int = 4000) -> np.ndarray:
+    """Segment of the spiral nearest to each sample, or ``-1`` if farther than ``n_std * noise``.
+
+    ``samples (..., N, 2)`` -> integer labels ``(..., N)``; segments as in
+    :func:`sample_spiral`. Introduced in chapter 8.
+    """
+    s = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
+    u = (torch.arange(resolution, dtype=torch.float32) + 0.5) / resolution
+    curve = spiral_curve(SPIRAL_T[0] + (SPIRAL_T[1] - SPIRAL_T[0]) * u)
+    dist, idx = torch.cdist(s.reshape(-1, 2), curve).min(dim=1)
+    seg = torch.clamp((u[idx] * n_segments).long(), max=n_segments - 1)
+    seg[dist > n_std * noise] = -1
+    return seg.reshape(s.shape[:-1]).numpy()
+
+
+# --------------------------------------------------------------------------- metrics
+def mode_metrics(labels, n_modes: int, min_count: int = 1) -> dict:
+    """Mode coverage of generated samples from their mode labels (``-1``: no mode).
+
+    ``labels (N,)`` integers. Returns a dict with
+
+    * ``modes``: number of modes holding at least ``min_count`` samples;
+    * ``high_quality``: fraction of samples that belong to some mode (in ``[0, 1]``);
+    * ``kl``: ``KL(p || uniform)`` in nats, ``p`` the histogram of the samples over the modes
+      (high-quality samples only); ``log n_modes`` when all fall in one mode, 0 when uniform,
+      ``nan`` when no sample belongs to a mode;
+    * ``counts``: the histogram ``(n_modes,)``.
+
+    Introduced in chapter 8 (also used for stacked digits, chapter 8, and BiGANs, chapter 9).
+    """
+    labels = np.asarray(labels).reshape(-1)
+    good = labels[labels >= 0]
+    counts = np.bincount(good, minlength=n_modes)[:n_modes]
+    total = counts.sum()
+    if total > 0:
+        p = counts[counts > 0] / total
+        kl = float(np.sum(p * np.log(p * n_modes)))
+    else:
+        kl = float("nan")
+    return {"modes": int(np.sum(counts >= min_count)),
+            "high_quality": float(len(good) / max(len(labels), 1)),
+            "kl": kl, "counts": counts}
+
+
+# --------------------------------------------------------------------------- clipping
+def member_norms(grads: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per-member Frobenius norm of stacked gradients ``[(K, ...), ...]`` -> ``(K,)``.
+
+    The norm of member ``k`` runs over all its parameters: ``sqrt(sum_p |g_p[k]|^2)``.
+    Introduced in chapter 8.
+    """
+    return torch.sqrt(sum(g.reshape(g.shape[0], -1).pow(2).sum(dim=1) for g in grads))
+
+
+def adaptive_clip(g_u: Sequence[torch.Tensor], g_m: Sequence[torch.Tensor],
+                  eps: float = 1e-12) -> list[torch.Tensor]:
+    """The paper's adaptive clipping ``g_m <- min(|g_u|, |g_m|) g_m / |g_m|``, per member.
+
+    ``g_u``: gradients of the adversarial loss, ``g_m``: gradients of the MI term, both lists of
+    stacked tensors ``(K, ...)`` (one per parameter). Norms are per member over all its
+    parameters (:func:`member_norms`); the direction of ``g_m`` is kept and its norm becomes
+    ``min(|g_u|, |g_m|)``. Introduced in chapter 8.
+    """
+    norm_u, norm_m = member_norms(g_u), member_norms(g_m)
+    scale = torch.minimum(norm_u, norm_m) / norm_m.clamp_min(eps)
+    return [g * scale.reshape(-1, *([1] * (g.dim() - 1))) for g in g_m]
+
+
+# --------------------------------------------------------------------------- MINE for K members
+def standardize_batch(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Centre each feature and divide by the member's average feature std (batch statistics).
+
+    ``x (K, B, d) -> (K, B, d)``; the statistics are constants for the gradient (detached).
+    One scale per member (not per feature), so constant pixels are not blown up.
+    Introduced in chapter 8.
+    """
+    mean = x.detach().mean(dim=1, keepdim=True)
+    scale = x.detach().std(dim=1, keepdim=True).mean(dim=2, keepdim=True)
+    return (x - mean) / (scale + eps)
+
+
+class StackedMINE(nn.Module):
+    """:class:`~minebook.MINE` for a ``K``-member critic: K independent MI estimates at once.
+
+    ``forward(x (K, B, dx), z (K, B, dz))`` -> ``(K,)`` nats: member ``k``'s bound on its batch,
+    whose gradient (critic parameters *and* inputs) is the estimator's training gradient (for
+    ``"mine"``, the EMA-corrected one, with one moving average per member). Built from the same
+    blocks as ``mb.MINE`` (``critic_outputs`` and ``batch_objective``); with ``K = 1`` it gives
+    the same numbers. With ``standardize``, ``x`` is first rescaled by
+    :func:`standardize_batch` (the critic then sees unit-scale inputs whatever the scale of the
+    generator's output). Sign convention as ``mb.MINE``: the critic maximises the sum, a model that
+    maximises MI adds ``- beta * mine(x, z)`` to its loss. Introduced in chapter 8.
+    """
+
+    def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
+                 tau: float = 5.0, generator: torch.Generator | None = None, standardize: bool = False):
+        super().__init__()
+        self.critic = critic
+        self.standardize = standardize
+        self.estimator = estimator
+        self.tau = float(tau)
+        self.ema = LogEMA(ema_rate)
+        self.generator = generator
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if self.standardize:
+            x = standardize_batch(x)
+        estimator = self.estimator
+        if estimator == "mine" and not self.training:
+            estimator = "mine_biased"  # evaluation: the DV value, no moving-average update
+        t_joint, t_marg, scores = critic_outputs(self.critic, x, z, estimator, self.generator)
+        value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema, self.tau)
+        return value.detach() + (train - train.detach())
+
+
+# --------------------------------------------------------------------------- training
+def tile_members(a: torch.Tensor, n_variants: int) -> torch.Tensor:
+    """Repeat a per-seed tensor ``(n_seeds, ...)`` for every variant: ``(n_variants*n_seeds, ...)``.
+
+    Member ``k = v * n_seeds + s`` gets row ``s``. Introduced in chapter 8.
+    """
+    return a.repeat(n_variants, *([1] * (a.dim() - 1)))
+
+
+def one_hot_codes(shape: tuple[int, ...], n_codes: int, generator: torch.Generator | None = None):
+    """Uniform categorical codes as one-hot vectors: ``shape + (n_codes,)`` (chapter 8)."""
+    idx = torch.randint(n_codes, shape, generator=generator)
+    return F.one_hot(idx, n_codes).float()
+
+
+def tie_members(n_seeds: int, n_variants: int, dim_in: int, hidden, dim_out: int,
+                generator: torch.Generator, activation: str = "relu") -> StackedMLP:
+    """A StackedMLP of ``n_variants * n_seeds`` members where the variants share each seed's init.
+
+    Member ``k = v * n_seeds + s`` starts from the weights of seed ``s``. Introduced in chapter 8.
+    """
+    net = StackedMLP(dim_in, hidden, dim_out, n_seeds * n_variants, activation)
+    base = StackedMLP(dim_in, hidden, dim_out, n_seeds, activation, generator)
+    with torch.no_grad():
+        for dst, src in zip(net.parameters(), base.parameters(), strict=True):
+            dst.copy_(tile_members(src, n_variants))
+    return net
+
+
+@dataclass
+class GANRun:
+    """A trained ensemble of GANs (``K = len(betas)`` members) and what was logged.
+
+    ``betas (K,)``: MI weight of each member; ``snapshots``: training step -> generated samples
+    ``(K, n, dx)`` (numpy, the same noise at every step); ``mi (steps, K)``: MINE's training
+    estimate of ``I(G([eps, c]); c)`` in nats (also for ``beta = 0``, where it only monitors);
+    ``norm_u``/``norm_m (steps, K)``: adversarial and (unclipped) MI gradient norms.
+    Introduced in chapter 8.
+    """
+
+    generator: StackedMLP
+    discriminator: StackedMLP
+    mine: StackedMINE
+    betas: np.ndarray
+    n_seeds: int
+    noise_dim: int
+    n_codes: int
+    output: str = "linear"
+    snapshots: dict = field(default_factory=dict)
+    mi: np.ndarray | None = None
+    norm_u: np.ndarray | None = None
+    norm_m: np.ndarray | None = None
+
+    @property
+    def n_members(self) -> int:
+        return len(self.betas)
+
+    def generator_input(self, n: int, generator: torch.Generator | None = None):
+        """Noise and codes ``(K, n, noise_dim)``, ``(K, n, n_codes)``, shared across variants."""
+        n_variants = self.n_members // self.n_seeds
+        eps = torch.randn(self.n_seeds, n, self.noise_dim, generator=generator)
+        c = one_hot_codes((self.n_seeds, n), self.n_codes, generator)
+        return tile_members(eps, n_variants), tile_members(c, n_variants)
+
+    def generate(self, eps: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """``G([eps, c])``: ``(K, n, noise_dim)``, ``(K, n, n_codes)`` -> ``(K, n, dx)``."""
+        out = self.generator(torch.cat([eps, c], dim=-1))
+        return torch.tanh(out) if self.output == "tanh" else out
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` samples from every member: ``(K, n, dx)`` numpy (seeded, reproducible)."""
+        eps, c = self.generator_input(n, torch.Generator().manual_seed(seed))
+        return self.generate(eps, c).numpy()
+
+
+def train_gan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x: int, *,
+              betas: Sequence[float] = (0.0, 1.0), n_seeds: int = 3, seed: int = 0,
+              steps: int = 3000, batch_size: int = 256, noise_dim: int = 2, n_codes: int = 10,
+              hidden: Sequence[int] = (128, 128), d_hidden: Sequence[int] | None = None,
+              critic_hidden: Sequence[int] = (128, 128), lr: float = 1e-3, critic_lr: float = 1e-3,
+              ema_rate: float = 0.01, clip: bool = True, output: str = "linear", lr_final: float = 1.0,
+              standardize: bool = True,
+              snapshot_steps: Sequence[int] = (), n_snapshot: int = 1000,
+              progress: bool = False, desc: str = "GAN") -> GANRun:
+    """Train ``len(betas) * n_seeds`` GANs at once; member ``k = v*n_seeds + s`` has ``betas[v]``.
+
+    ``sample_data(n, generator) -> (n, dim_x)`` draws real data. The generator
+    ``G([eps, c])`` (``eps ~ N(0, I_noise_dim)``, ``c`` one-hot of ``n_codes`` categories) and
+    the discriminator are ReLU MLPs (``hidden``; ``d_hidden`` defaults to ``hidden``); the
+    non-saturating GAN loss is used. The generator loss of member ``k`` is
+
+        L_G = E[softplus(-D(G([eps, c])))] - beta_k * I(G([eps, c]); c),
+
+    the MI estimated by a ``critic_hidden`` statistics network (concat critic on ``(G, c)``)
+    with EMA-corrected MINE (``ema_rate``; inputs rescaled by :func:`standardize_batch` if
+    ``standardize``); with ``clip`` the MI gradient is rescaled by
+    :func:`adaptive_clip` per member. Adam (``lr``, betas (0.5, 0.999)) for G and D, Adam
+    (``critic_lr``) for the statistics network, which trains for every member (with ``beta = 0``
+    it just monitors the MI). One discriminator step per generator step. The learning rate of G
+    and D decays linearly from ``lr`` to ``lr * lr_final`` over the ``steps``.
+
+    ``output``: ``"linear"`` or ``"tanh"`` (data in ``[-1, 1]``). ``snapshot_steps``: steps
+    (0 = before training) at which ``n_snapshot`` samples are kept, always with the same noise.
+    Returns a :class:`GANRun`. Introduced in chapter 8.
+    """
+    betas_v = np.asarray(betas, dtype=float)
+    n_variants = len(betas_v)
+    k = n_variants * n_seeds
+    gen = torch.Generator().manual_seed(seed)
+    G = tie_members(n_seeds, n_variants, noise_dim + n_codes, hidden, dim_x, gen)
+    D = tie_members(n_seeds, n_variants, dim_x, d_hidden or hidden, 1, gen)
+    critic = ConcatCritic(dim_x, n_codes, critic_hidden, n_critics=k, generator=gen)
+    mine = StackedMINE(critic, "mine", ema_rate, generator=gen, standardize=standardize)
+    member_beta = torch.as_tensor(np.repeat(betas_v, n_seeds), dtype=torch.float32)
+    run = GANRun(G, D, mine, np.repeat(betas_v, n_seeds), n_seeds, noise_dim, n_codes, output)
+    g_params, c_params = list(G.parameters()), list(critic.parameters())
+    opt_g = torch.optim.Adam(g_params, lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_c = torch.optim.Adam(c_params, lr=critic_lr)
+    schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1.0 + (lr_final - 1.0) * i / max(steps - 1, 1))
+                 for o in (opt_g, opt_d)]
+    snap_input = run.generator_input(n_snapshot, torch.Generator().manual_seed(seed + 12345))
+    mi_log, nu_log, nm_log = (np.zeros((steps, k)) for _ in range(3))
+
+    def snapshot(step):
+        if step in snapshot_steps:
+            with torch.no_grad():
+                run.snapshots[step] = run.generate(*snap_input).numpy()
+
+    snapshot(0)
+    iterator = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(iterator, desc=desc, mininterval=2.0)
+    for step in iterator:
+        real = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x),
+                            n_variants)
+        eps, c = run.generator_input(batch_size, gen)
+        fake = run.generate(eps, c)
+        # discriminator step (non-saturating GAN, logits)
+        d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+        opt_d.zero_grad(set_to_none=True)
+        (d_loss * k).backward()
+        opt_d.step()
+        # generator + statistics-network step
+        adv = F.softplus(-D(fake)).squeeze(-1).mean(dim=1)  # (K,)
+        mi = mine(fake, c)  # (K,)
+        g_u = torch.autograd.grad(adv.sum(), g_params, retain_graph=True)
+        grads = torch.autograd.grad(-mi.sum(), g_params + c_params)
+        g_mi, g_c = grads[: len(g_params)], grads[len(g_params):]
+        g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
+        nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
+        if clip:
+            g_m = adaptive_clip(g_u, g_m)
+        for p, gu, gm in zip(g_params, g_u, g_m, strict=True):
+            p.grad = gu + gm
+        for p, g in zip(c_params, g_c, strict=True):
+            p.grad = g
+        opt_g.step()
+        opt_c.step()
+        for sched in schedules:
+            sched.step()
+        mi_log[step] = mi.detach().numpy()
+        snapshot(step + 1)
+    run.mi, run.norm_u, run.norm_m = mi_log, nu_log, nm_log
+    return run
+
+
+# --------------------------------------------------------------------------- evaluation and plots
+def evaluate_snapshots(run: GANRun, assign: Callable[[np.ndarray], np.ndarray], n_modes: int,
+                       min_count: int) -> dict:
+    """Mode metrics of every member at every snapshot of ``run``.
+
+    ``assign``: samples ``(K, n, dx)`` -> labels ``(K, n)`` (e.g. :func:`assign_grid`).
+    Returns ``steps (S,)`` and arrays ``modes``, ``high_quality``, ``kl`` of shape ``(S, K)``
+    (see :func:`mode_metrics`). Introduced in chapter 8.
+    """
+    steps = np.array(sorted(run.snapshots))
+    out = {"steps": steps, "modes": [], "high_quality": [], "kl": []}
+    for step in steps:
+        labels = assign(run.snapshots[step])
+        ms = [mode_metrics(labels[k], n_modes, min_count) for k in range(run.n_members)]
+        for key in ("modes", "high_quality", "kl"):
+            out[key].append([m[key] for m in ms])
+    for key in ("modes", "high_quality", "kl"):
+        out[key] = np.array(out[key], dtype=float)
+    return out
+
+
+def mean_spread(values, fmt: str = ".1f") -> str:
+    """``"mean ± std"`` of a few values (sample std over seeds; 0 for one value). Chapter 8."""
+    v = np.asarray(values, dtype=float)
+    std = v.std(ddof=1) if len(v) > 1 else 0.0
+    return f"{v.mean():{fmt}} ± {std:{fmt}}"
+
+
+def metrics_table(rows: dict, columns: Sequence[tuple[str, str, float, str]]) -> str:
+    """A plain-text table of mean ± spread over seeds.
+
+    ``rows``: model name -> dict of metric arrays over seeds; ``columns``: tuples
+    ``(key, header, factor, fmt)`` (``factor`` multiplies the values, e.g. 100 for %).
+    Introduced in chapter 8.
+    """
+    width = 18
+    lines = ["model".ljust(12) + "".join(h.rjust(width) for _, h, _, _ in columns)]
+    for name, metrics in rows.items():
+        cells = [mean_spread(np.asarray(metrics[key]) * factor, fmt) for key, _, factor, fmt in columns]
+        lines.append(name.ljust(12) + "".join(c.rjust(width) for c in cells))
+    return "\n".join(lines)
+
+
+def plot_samples(ax, samples, reference=None, color="C0", s: float = 2.0, lim: float = 5.5) -> None:
+    """Scatter 2-D ``samples (n, 2)`` on ``ax`` over optional ``reference`` points (chapter 8)."""
+    samples = np.asarray(samples)
+    if reference is not None:
+        ref = np.asarray(reference)
+        ax.scatter(ref[:, 0], ref[:, 1], s=s, color="0.75", label="data", rasterized=True)
+    ax.scatter(samples[:, 0], samples[:, 1], s=s, color=color, alpha=0.5, label="samples", rasterized=True)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")

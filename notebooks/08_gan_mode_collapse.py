@@ -1,0 +1,437 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -papermill,-execution,-ExecuteTime
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 8. MINE against mode collapse in GANs
+#
+# A generative adversarial network {cite}`goodfellow2014generative` that *collapses* puts all
+# its samples on a few modes of the data and ignores the rest. The first application of MINE
+# {cite}`belghazi2018mine` fights this by asking the generator to keep its output informative
+# about its own input: the generator gets a code $c$ next to its noise, and a MINE estimate of
+# $I(G([\varepsilon, c]); c)$ is *maximised* along with the adversarial objective. A
+# generator whose output tells which code produced it cannot put every code on the same
+# mode.
+#
+# This chapter reproduces that experiment on data that train in seconds on a laptop CPU: the
+# 25-Gaussians grid and a 2-D spiral (the paper's figures), and "stacked digits", a small
+# stand-in for the paper's Stacked MNIST. Vanilla GAN and GAN+MINE share the architecture,
+# the optimizer, the initial weights and the data stream of each seed; only $\beta$ differs.
+# All $2 \times 3$ GANs of a data set train together as one stacked ensemble
+# (`minebook.gan.train_gan`, built on `mb.StackedMLP`).
+
+# %% tags=["parameters"]
+budget = "full"
+seed = 0
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import minebook as mb
+from minebook import gan
+from minebook import stacked_digits as sd
+
+mb.plotting.setup()
+torch.manual_seed(seed)
+
+cfg = {
+    "full": dict(grid_steps=3000, spiral_steps=2000, snapshot_every=250, batch_size=128, hidden=(128, 128),
+                 critic_hidden=(64, 64), lr=3e-3, lr_final=0.02, n_eval=2500,
+                 digit_steps=3000, digit_batch=64, digit_hidden=(128, 128), digit_lr=2e-3, digit_lr_final=0.1,
+                 digit_eval=26000, classifier_steps=500),
+    "smoke": dict(grid_steps=30, spiral_steps=20, snapshot_every=10, batch_size=64, hidden=(32, 32),
+                  critic_hidden=(16, 16), lr=3e-3, lr_final=0.02, n_eval=500,
+                  digit_steps=20, digit_batch=32, digit_hidden=(32, 32), digit_lr=2e-3, digit_lr_final=0.1,
+                  digit_eval=2000, classifier_steps=50),
+}[budget]
+BETAS = (0.0, 1.0)     # variant 0: vanilla GAN, variant 1: GAN+MINE with beta = 1 (the paper's value)
+N_SEEDS = 3
+NAMES = ("GAN", "GAN+MINE")
+STD = 0.05             # standard deviation of each of the 25 Gaussians
+N_CODES = 25           # categories of the code c for the 2-D data
+cfg
+
+# %% [markdown]
+# ## The regularizer and the adaptive gradient clipping
+#
+# The generator maps noise and a one-hot code, $[\varepsilon, c]$ with
+# $\varepsilon \sim \mathcal N(0, I)$ and $c$ uniform over $n_c$ categories, to a sample. Its
+# loss is the non-saturating GAN loss minus $\beta$ times a MINE estimate of the information
+# that the sample carries about the code:
+#
+# $$
+# \mathcal L_G = \mathbb E\big[\operatorname{softplus}(-D(G([\varepsilon, c])))\big]
+#   - \beta\, \hat I_{T}\big(G([\varepsilon, c]); c\big),
+# \qquad
+# \hat I_T = \mathbb E_{\mathbb P_{GC}}[T] - \log \mathbb E_{\mathbb P_G \otimes \mathbb P_C}\big[e^{T}\big].
+# $$
+#
+# The statistics network $T$ is trained at the same time to maximise $\hat I_T$, with the
+# EMA-corrected gradient of chapter 5 (`ema_rate` $=0.01$); the
+# "marginal" pairs come from shuffling the codes within the batch. Since $c$ takes $n_c$
+# values, $I(G; c) \le \log n_c$: a generator that uses all codes, each on a different part of
+# the data, reaches the maximum; a collapsed generator whose codes all land on the same mode
+# has $I \approx 0$. This is the InfoGAN idea {cite}`chen2016infogan` with MINE as the MI
+# estimator.
+#
+# The two gradients that reach the generator can have very different sizes. The paper rescales
+# the MI gradient $g_m$ so that it never dominates the adversarial gradient $g_u$ of the same
+# step (*adaptive gradient clipping*):
+#
+# $$
+# g_m \leftarrow \min\big(\lVert g_u\rVert, \lVert g_m\rVert\big)\, \frac{g_m}{\lVert g_m\rVert},
+# $$
+#
+# with Frobenius norms over all generator parameters. In a stacked ensemble every member is
+# an independent GAN, so the norms are taken per member (`gan.adaptive_clip`): a quick check
+# on made-up gradients of two members follows.
+
+# %%
+g_u = [torch.tensor([[3.0, 4.0], [0.3, 0.4]])]      # |g_u| = 5 for member 0, 0.5 for member 1
+g_m = [torch.tensor([[0.6, 0.8], [6.0, 8.0]])]      # |g_m| = 1 for member 0, 10 for member 1
+clipped = gan.adaptive_clip(g_u, g_m)[0]
+print("clipped MI gradients:", clipped.numpy().round(2).tolist())
+assert torch.allclose(clipped[0], g_m[0][0]), "a small MI gradient must be left unchanged"
+assert torch.allclose(clipped[1].norm(), torch.tensor(0.5)), "a large MI gradient must be cut to |g_u|"
+
+# %% [markdown]
+# ## 25 Gaussians
+#
+# The data are 25 Gaussians with standard deviation $0.05$ centred on the grid
+# $\{-4, -2, 0, 2, 4\}^2$, a standard test of mode collapse
+# {cite}`metz2017unrolled,srivastava2017veegan,lin2018pacgan`. We follow the usual metrics:
+# a generated sample is *high quality* when it lies within 3 standard deviations of a centre,
+# and a mode is *captured* when at least a fifth of its fair share of the $2500$ evaluation
+# samples (20 samples) fall within 3 standard deviations of it. The KL divergence between the
+# histogram of the high-quality samples over the modes and the uniform distribution measures
+# how evenly the captured modes are filled ($0$: perfectly even, $\log 25 = 3.22$ nats: one mode).
+#
+# Both models: generator $[\varepsilon \in \mathbb R^2, c \in \{0,1\}^{25}] \to 128 \to 128
+# \to 2$, discriminator $2 \to 128 \to 128 \to 1$ (ReLU), statistics network
+# $T(x, c)$: $27 \to 64 \to 64 \to 1$, batch 128, Adam ($3\cdot 10^{-3}$, decayed linearly to
+# $6\cdot 10^{-5}$), 3 seeds. With $n_c = 25$ codes the MI is at most $\log 25$.
+
+# %%
+def train_2d(sample_data, steps, desc):
+    """The six GANs (2 variants x 3 seeds) of one 2-D data set, in one stacked ensemble."""
+    return gan.train_gan(
+        sample_data, 2, betas=BETAS, n_seeds=N_SEEDS, seed=seed, steps=steps,
+        batch_size=cfg["batch_size"], noise_dim=2, n_codes=N_CODES, hidden=cfg["hidden"],
+        critic_hidden=cfg["critic_hidden"], lr=cfg["lr"], lr_final=cfg["lr_final"], ema_rate=0.01,
+        snapshot_steps=range(0, steps + 1, cfg["snapshot_every"]), n_snapshot=cfg["n_eval"],
+        progress=True, desc=desc)
+
+
+grid_run = train_2d(lambda n, g: gan.sample_grid(n, STD, g)[0], cfg["grid_steps"], "25 Gaussians")
+grid_min_count = int(0.2 * cfg["n_eval"] / 25)
+grid_eval = gan.evaluate_snapshots(grid_run, lambda s: gan.assign_grid(s, STD), 25, grid_min_count)
+grid_data = gan.sample_grid(cfg["n_eval"], STD, torch.Generator().manual_seed(seed))[0].numpy()
+
+# %% [markdown]
+# Samples of the first seed at several iterations, as in the paper's figure (grey: data).
+
+# %%
+def snapshot_figure(run, reference, steps, title):
+    fig, axes = plt.subplots(2, len(steps), figsize=(2.6 * len(steps), 5.4), sharex=True, sharey=True)
+    for row, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
+        member = row * N_SEEDS  # seed 0 of this variant
+        for col, step in enumerate(steps):
+            ax = axes[row, col]
+            gan.plot_samples(ax, run.snapshots[step][member], reference, color=color, s=1.0)
+            ax.set_title(f"{name}, step {step}", fontsize=9)
+            if col:
+                ax.set_ylabel("")
+            if row == 0:
+                ax.set_xlabel("")
+    axes[0, 0].legend(loc="lower left", fontsize=7, markerscale=4)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def pick_steps(run, n=4):
+    steps = sorted(run.snapshots)
+    idx = np.linspace(0, len(steps) - 1, n + 1).round().astype(int)[1:]
+    return [steps[i] for i in idx]
+
+
+snapshot_figure(grid_run, grid_data, pick_steps(grid_run), "25 Gaussians: vanilla GAN (top) and GAN+MINE (bottom)")
+
+# %% [markdown]
+# The modes captured along training, for every seed, and MINE's running estimate of
+# $I(G([\varepsilon, c]); c)$. For the vanilla GAN the statistics network is trained too, but
+# only *watches*: nothing pushes the generator to use its code. The right panel shows how often
+# the clipping rule binds: the ratio of the raw MI gradient norm to the adversarial one.
+
+# %%
+def training_figure(ev, run, n_modes, title, mode_label):
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for v, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
+        members = slice(v * N_SEEDS, (v + 1) * N_SEEDS)
+        for j, m in enumerate(range(v * N_SEEDS, (v + 1) * N_SEEDS)):
+            axes[0].plot(ev["steps"], ev["modes"][:, m], color=color, alpha=0.8,
+                         label=name if j == 0 else None)
+            axes[1].plot(mb.plotting.smooth(run.mi[:, m], 50), color=color, alpha=0.8,
+                         label=name if j == 0 else None)
+        if BETAS[v] > 0:
+            ratio = run.norm_m[:, members] / np.maximum(run.norm_u[:, members], 1e-12)
+            for j in range(N_SEEDS):
+                axes[2].plot(mb.plotting.smooth(ratio[:, j], 50), color=color, alpha=0.8,
+                             label=f"{name}, seed {j}")
+    axes[0].axhline(n_modes, color="k", ls=":", lw=1, label=f"all {n_modes}")
+    axes[0].set(xlabel="training step", ylabel=mode_label, title="modes captured")
+    mb.plotting.plot_truth(axes[1], np.log(N_CODES), label=r"$\log n_c$ (maximum)")
+    axes[1].set(xlabel="training step", ylabel="MINE estimate (nats)", title=r"$\hat I(G([\varepsilon,c]); c)$")
+    axes[2].axhline(1.0, color="k", ls="--", lw=1, label="clipping threshold")
+    axes[2].set(xlabel="training step", ylabel=r"$\|g_m\| / \|g_u\|$ (before clipping)", yscale="log",
+                title="MI vs adversarial gradient")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+training_figure(grid_eval, grid_run, 25, "25 Gaussians (3 seeds per model)", "modes captured (of 25)")
+
+
+# %% [markdown]
+# The final metrics, mean ± standard deviation over the 3 seeds (the samples of the last
+# snapshot, 2500 per GAN):
+
+# %%
+def final_metrics(ev):
+    out = {}
+    for v, name in enumerate(NAMES):
+        members = slice(v * N_SEEDS, (v + 1) * N_SEEDS)
+        out[name] = {key: ev[key][-1, members] for key in ("modes", "high_quality", "kl")}
+    return out
+
+
+COLUMNS = [("modes", "modes captured", 1, ".1f"), ("high_quality", "high quality %", 100, ".1f"),
+           ("kl", "KL (nats)", 1, ".2f")]
+grid_final = final_metrics(grid_eval)
+print(gan.metrics_table(grid_final, COLUMNS))
+for name, m in grid_final.items():
+    print(f"{name:9s} modes per seed: {m['modes'].astype(int).tolist()}")
+grid_mi = {name: grid_run.mi[-200:, v * N_SEEDS:(v + 1) * N_SEEDS].mean() for v, name in enumerate(NAMES)}
+print("MINE estimate of I(G; c) over the last 200 steps (nats):",
+      {k: round(float(v), 2) for k, v in grid_mi.items()})
+
+# %%
+grid_gan, grid_mine = grid_final["GAN"]["modes"].mean(), grid_final["GAN+MINE"]["modes"].mean()
+if budget == "full":
+    assert grid_mine >= grid_gan, f"GAN+MINE captures fewer modes ({grid_mine:.1f}) than the GAN ({grid_gan:.1f})"
+    assert grid_mine >= 20, f"GAN+MINE captures only {grid_mine:.1f} of 25 modes on average (want >= 20)"
+
+# %% [markdown]
+# Within this budget the vanilla GAN is far from the 25 modes. Its samples first fill the
+# square, then pile up on its border (the image of the tails of the Gaussian noise under a ReLU
+# network) and carve out only a few modes. This is the difficulty of mapping *connected* noise
+# onto *disconnected* modes: the map must stretch thin bridges between modes, and the
+# discriminator removes them only slowly. The vanilla generator gets the same code $c$ as
+# input but has no reason to use it: its MI estimate stays near 0. GAN+MINE uses the code from
+# the first few hundred steps on (its MI estimate climbs to $\log 25$), which cuts its output
+# into 25 pieces that the discriminator then pulls onto the modes. (The estimate slightly
+# exceeds $\log 25 = 3.22$ nats because it is the DV value on the training batch, which is
+# biased upward on small batches: [chapter 2](02_donsker_varadhan.ipynb).)
+#
+# The MI gradient is *not* small: after the first steps, before clipping, it is 10 to 1000
+# times larger than the adversarial gradient, so the clipping rule binds at almost every step
+# and the two forces reach the generator with equal norms. Without the clipping the MI term
+# would swamp the adversarial one.
+#
+# ## Spiral
+#
+# The paper's second 2-D data set is a swiss roll. Ours is the 2-D spiral
+# $\tfrac13\, t\,(\cos t, \sin t)$, $t \sim \mathcal U(1.5\pi, 4.5\pi)$, plus Gaussian noise of
+# standard deviation $0.05$. It has no discrete modes, so we cut it into 20 segments of equal
+# probability along $t$: a generated sample belongs to the segment of its nearest point on the
+# curve if it lies within 3 noise standard deviations of the curve (else it is low quality),
+# and a segment is captured when it gets at least a fifth of its fair share. Same models,
+# optimizer and code size as above, 2000 steps.
+
+# %%
+spiral_run = train_2d(lambda n, g: gan.sample_spiral(n, STD, g)[0], cfg["spiral_steps"], "spiral")
+spiral_min_count = int(0.2 * cfg["n_eval"] / 20)
+spiral_eval = gan.evaluate_snapshots(spiral_run, lambda s: gan.assign_spiral(s, STD, 20), 20, spiral_min_count)
+spiral_data = gan.sample_spiral(cfg["n_eval"], STD, torch.Generator().manual_seed(seed))[0].numpy()
+snapshot_figure(spiral_run, spiral_data, pick_steps(spiral_run), "Spiral: vanilla GAN (top) and GAN+MINE (bottom)")
+training_figure(spiral_eval, spiral_run, 20, "Spiral (3 seeds per model)", "segments captured (of 20)")
+spiral_final = final_metrics(spiral_eval)
+print(gan.metrics_table(spiral_final, [("modes", "segments", 1, ".1f")] + COLUMNS[1:]))
+
+# %% [markdown]
+# ## Stacked digits (a small Stacked MNIST)
+#
+# Stacked MNIST {cite}`metz2017unrolled,srivastava2017veegan` stacks three MNIST digits as the
+# colour channels of one image: $10^3 = 1000$ modes, one per triple of classes. A pre-trained
+# classifier labels each channel of a generated image; a generator is scored by the number of
+# triples it produces at least once among 26 000 samples and by the KL divergence between the
+# distribution of its triples and the uniform one. Our laptop version stacks three of the
+# 1797 $8\times 8$ digits of scikit-learn's `load_digits` (pixels scaled to $[-1, 1]$) into a
+# 192-dimensional vector. The classifier is an MLP $64 \to 128 \to 10$ trained on 75% of the
+# digits; it must reach at least 95% accuracy on the other 25%.
+
+# %%
+images, labels = sd.load_digit_images()
+classifier, accuracy = sd.train_digit_classifier(images, labels, seed=seed, steps=cfg["classifier_steps"])
+print(f"digit classifier: test accuracy {100 * accuracy:.1f}%")
+if budget == "full":
+    assert accuracy >= 0.95, f"digit classifier accuracy {accuracy:.3f} < 0.95"
+real_stacked = sd.sample_stacked(cfg["digit_eval"], images, labels, torch.Generator().manual_seed(seed))[0]
+real_metrics = sd.stacked_metrics(classifier, real_stacked)
+print(f"real stacked digits ({cfg['digit_eval']} samples): {real_metrics['modes']} modes, "
+      f"KL {real_metrics['kl']:.3f} nats")
+
+# %% [markdown]
+# The GANs are MLPs: generator $[\varepsilon \in \mathbb R^{16}, c \in \{0,1\}^{10}] \to 128 \to
+# 128 \to 192$ with a $\tanh$ output, discriminator $192 \to 128 \to 128 \to 1$, statistics
+# network $T(x, c)$: $202 \to 64 \to 64 \to 1$ on batch-standardised samples
+# (`gan.standardize_batch`: the untrained generator's outputs are tiny, and unscaled the
+# statistics network takes far too long to notice the code). Batch 64, Adam ($2\cdot 10^{-3}$
+# decayed to $2\cdot 10^{-4}$), $\beta = 1$, 10 code categories, 3 seeds, one stacked ensemble.
+
+# %%
+digit_run = gan.train_gan(
+    lambda n, g: sd.sample_stacked(n, images, labels, g)[0], 192, betas=BETAS, n_seeds=N_SEEDS, seed=seed,
+    steps=cfg["digit_steps"], batch_size=cfg["digit_batch"], noise_dim=16, n_codes=10,
+    hidden=cfg["digit_hidden"], critic_hidden=cfg["critic_hidden"], lr=cfg["digit_lr"],
+    lr_final=cfg["digit_lr_final"], output="tanh", progress=True, desc="stacked digits")
+digit_labels = [sd.label_stacked(classifier, digit_run.sample(cfg["digit_eval"], seed=seed + 1)[k])
+                for k in range(digit_run.n_members)]
+digit_metrics = [gan.mode_metrics(lab, sd.N_MODES, 1) for lab in digit_labels]
+digit_final = {name: {key: np.array([digit_metrics[v * N_SEEDS + j][key] for j in range(N_SEEDS)])
+                      for key in ("modes", "kl")} for v, name in enumerate(NAMES)}
+print(gan.metrics_table(digit_final, [("modes", "modes (of 1000)", 1, ".1f"), ("kl", "KL (nats)", 1, ".2f")]))
+for name, m in digit_final.items():
+    print(f"{name:9s} modes per seed: {m['modes'].astype(int).tolist()}")
+digit_mi = {name: digit_run.mi[-200:, v * N_SEEDS:(v + 1) * N_SEEDS].mean() for v, name in enumerate(NAMES)}
+print("MINE estimate of I(G; c) over the last 200 steps (nats):",
+      {k: round(float(v), 2) for k, v in digit_mi.items()})
+
+# %% [markdown]
+# Real and generated samples (each row of a tile: the three stacked $8\times 8$ channels), and
+# how evenly each model fills the 1000 modes: the number of samples of each mode, modes sorted
+# from most to least frequent (first seed).
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})
+gen_samples = digit_run.sample(16, seed=seed + 2)
+tiles = [("data", real_stacked.numpy()), ("GAN", gen_samples[0]), ("GAN+MINE", gen_samples[N_SEEDS])]
+for ax, (name, s) in zip(axes[:3], tiles, strict=True):
+    ax.imshow(sd.mosaic(s, 8, 2), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set(title=name, xlabel="channels 1-3 (8x8 pixels each)", ylabel="sample", xticks=[], yticks=[])
+    ax.grid(False)
+ax = axes[3]
+for v, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
+    counts = np.sort(digit_metrics[v * N_SEEDS]["counts"])[::-1]
+    ax.plot(np.arange(1, sd.N_MODES + 1), counts, color=color, label=name)
+ax.plot(np.arange(1, sd.N_MODES + 1), np.sort(real_metrics["counts"])[::-1], color="0.5", label="data")
+ax.axhline(cfg["digit_eval"] / sd.N_MODES, color="k", ls=":", lw=1, label="uniform")
+ax.set_yscale("symlog", linthresh=1)
+ax.set_ylim(0, None)
+ax.set(xlabel="mode rank", ylabel="samples per mode", title="mode histogram (seed 0)")
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### The paper's Stacked MNIST table, for context
+#
+# The MINE paper reports the following on Stacked MNIST {cite}`belghazi2018mine`; the
+# published ICML table could not be read for this book, so **these numbers are unconfirmed**
+# (only "1000/1000 modes for GAN+MINE vs 99 for DCGAN" is corroborated, by a third-party note):
+#
+# | Model | Modes (max 1000) | KL |
+# |---|---|---|
+# | DCGAN | 99.0 (unconfirmed) | 3.40 (unconfirmed) |
+# | ALI | 16.0 (unconfirmed) | 5.40 (unconfirmed) |
+# | Unrolled GAN | 48.7 (unconfirmed) | 4.32 (unconfirmed) |
+# | VEEGAN | 150.0 (unconfirmed) | 2.95 (unconfirmed) |
+# | PacGAN | 1000.0 ± 0.0 (unconfirmed) | 0.06 ± 1.0e−2 (unconfirmed) |
+# | GAN+MINE | 1000.0 ± 0.0 (unconfirmed) | 0.05 ± 6.9e−3 (unconfirmed) |
+#
+# **How our setting differs.** (1) Data: $8\times 8$ digits, about 180 images per class, instead
+# of $28\times 28$ MNIST with 6000 per class. (2) Models: small MLPs instead of DCGANs;
+# the low numbers of the baselines in the table come from a deliberately weakened
+# discriminator {cite}`metz2017unrolled`, which we do not use. (3) Budget:
+# 3000 steps of batch 64 on a CPU instead of many epochs on a GPU.
+# (4) The code $c$ has 10 categories and $\beta = 1$; the paper's code size and $\beta$ for this
+# experiment were not available to us. In our setting the vanilla MLP GAN does not collapse
+# badly, so there is little for MINE to fix: both models reach about 930 of the 1000 modes
+# with the same KL, far above the paper's DCGAN baseline and below its 1000. The generated
+# digits are also rougher than the data (above), and many modes are under-filled rather than
+# missing. We do not reproduce the paper's gap in this setting; the regularizer neither helps
+# nor hurts here. Reproducing it would need the paper's weak-discriminator baseline and a
+# larger budget than a CPU chapter allows.
+#
+# ## Summary
+#
+# - **25 Gaussians** (reproduced): with the same networks, optimizer, seeds and number of
+#   steps, GAN+MINE captures about 22 of the 25 modes with about 80% high-quality samples;
+#   the vanilla GAN about 5, with a quarter of its samples near a mode. The code that the
+#   vanilla generator ignores is what GAN+MINE uses to split its output between modes.
+# - **Spiral** (partly): GAN+MINE covers a few more segments than the vanilla GAN on average,
+#   but the difference is within the spread over seeds; its samples come in one blob per code,
+#   with gaps between blobs.
+# - **Stacked digits** (not the paper's gap): both models cover about 930 of 1000 modes; the
+#   MLP GAN on $8\times 8$ digits does not collapse enough for the regularizer to matter.
+#
+# The adaptive clipping is essential to how the regularizer works in practice: the raw MI
+# gradient is orders of magnitude larger than the adversarial one for most of training.
+# Chapter 9 puts the same estimator in a bidirectional GAN.
+
+# %% tags=["nbval-check-output"]
+digit_gan, digit_mine = digit_final["GAN"]["modes"], digit_final["GAN+MINE"]["modes"]
+spiral_gan, spiral_mine = spiral_final["GAN"]["modes"], spiral_final["GAN+MINE"]["modes"]
+
+
+def verdict_gap(mine, vanilla, good):
+    """reproduced: GAN+MINE ahead by more than the seed spread and `good`; partly: not behind."""
+    gap = mine.mean() - vanilla.mean()
+    if gap > max(mine.std(ddof=1), vanilla.std(ddof=1)) and good:
+        return "reproduced"
+    return "partly" if gap >= 0 else "not reproduced"
+
+
+mb.report.record("08_gan_mode_collapse", [
+    {"claim": "GAN+MINE captures more of the 25 Gaussians' modes than a vanilla GAN (3 seeds)",
+     "paper": "Fig. 25 Gaussians (qualitative)",
+     "ours": f"modes of 25: GAN+MINE {gan.mean_spread(grid_final['GAN+MINE']['modes'])}, "
+             f"GAN {gan.mean_spread(grid_final['GAN']['modes'])}; high quality "
+             f"{100 * grid_final['GAN+MINE']['high_quality'].mean():.0f}% vs "
+             f"{100 * grid_final['GAN']['high_quality'].mean():.0f}%",
+     "verdict": verdict_gap(grid_final["GAN+MINE"]["modes"], grid_final["GAN"]["modes"], grid_mine >= 20)},
+    {"claim": "GAN+MINE covers the spiral (swiss roll) better than a vanilla GAN",
+     "paper": "Fig. swiss roll (qualitative)",
+     "ours": f"segments of 20: GAN+MINE {gan.mean_spread(spiral_final['GAN+MINE']['modes'])}, "
+             f"GAN {gan.mean_spread(spiral_final['GAN']['modes'])}",
+     "verdict": verdict_gap(spiral_mine, spiral_gan, True)},
+    {"claim": "GAN+MINE captures all 1000 modes of Stacked MNIST (DCGAN: 99)",
+     "paper": "1000 vs 99 modes, KL 0.05 vs 3.40", "unconfirmed": True,
+     "ours": f"stacked 8x8 digits, MLPs: GAN+MINE {gan.mean_spread(digit_final['GAN+MINE']['modes'])}, "
+             f"GAN {gan.mean_spread(digit_final['GAN']['modes'])} modes; KL "
+             f"{digit_final['GAN+MINE']['kl'].mean():.2f} vs {digit_final['GAN']['kl'].mean():.2f}",
+     "verdict": "reproduced" if digit_mine.mean() >= 990 and verdict_gap(digit_mine, digit_gan, True) == "reproduced"
+                else "not reproduced",
+     "note": "laptop stand-in (load_digits, MLP GAN, no weakened discriminator): see the chapter"},
+])
+print("PASS adaptive clipping: MI gradient norm <= adversarial gradient norm, per member")
+if budget == "full":
+    print("PASS 25 Gaussians: GAN+MINE captures at least as many modes as the GAN, and >= 20 of 25")
+    print("PASS digit classifier: test accuracy >= 95%")
