@@ -36,6 +36,9 @@ def test_run_staircase_small():
         assert np.max(res.member("infonce", critic)) <= math.log(16) + 1e-5
     again = sc.run_staircase(d=4, mi_levels=(1.0, 3.0), steps_per_level=6, batch_size=16, hidden=(8,), embed_dim=4)
     np.testing.assert_array_equal(res.estimates, again.estimates)
+    pairs = sc.run_staircase(d=4, mi_levels=(1.0,), steps_per_level=4, batch_size=16, hidden=(8, 8),
+                             critics=("concat",), all_pairs=True)
+    assert pairs.estimates.shape == (4, 5) and np.all(np.isfinite(pairs.estimates))
 
 
 def test_subset_of_estimators_one_critic():
