@@ -350,7 +350,7 @@ def train_gan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x
     snapshot(0)
     iterator = range(steps)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         iterator = tqdm(iterator, desc=desc, mininterval=2.0)
     for step in iterator:
         real = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x),
@@ -421,11 +421,11 @@ def metrics_table(rows: dict, columns: Sequence[tuple[str, str, float, str]]) ->
     ``(key, header, factor, fmt)`` (``factor`` multiplies the values, e.g. 100 for %).
     Introduced in chapter 8.
     """
-    width = 18
-    lines = ["model".ljust(12) + "".join(h.rjust(width) for _, h, _, _ in columns)]
+    width, first = 18, max(12, *(len(name) + 2 for name in rows))
+    lines = ["model".ljust(first) + "".join(h.rjust(width) for _, h, _, _ in columns)]
     for name, metrics in rows.items():
         cells = [mean_spread(np.asarray(metrics[key]) * factor, fmt) for key, _, factor, fmt in columns]
-        lines.append(name.ljust(12) + "".join(c.rjust(width) for c in cells))
+        lines.append(name.ljust(first) + "".join(c.rjust(width) for c in cells))
     return "\n".join(lines)
 
 

@@ -394,7 +394,7 @@ plt.show()
 #
 # The adaptive clipping is essential to how the regularizer works in practice: the raw MI
 # gradient is orders of magnitude larger than the adversarial one for most of training.
-# Chapter 9 puts the same estimator in a bidirectional GAN.
+# [Chapter 9](09_bigan.ipynb) puts the same estimator in a bidirectional GAN.
 
 # %% tags=["nbval-check-output"]
 digit_gan, digit_mine = digit_final["GAN"]["modes"], digit_final["GAN+MINE"]["modes"]

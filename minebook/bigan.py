@@ -1,0 +1,198 @@
+"""Bidirectional GANs (BiGAN / ALI) with a MINE term on the encoder (chapter 9).
+
+A BiGAN (Donahue et al. 2017; Dumoulin et al. 2017) learns a generator ``G: z -> x`` and an
+encoder ``E: x -> z`` together: the discriminator ``D(x, z)`` tells data pairs ``(x, E(x))``
+from generated pairs ``(G(z), z)``. At the optimum ``E`` inverts ``G``, so ``G(E(x))``
+reconstructs ``x``; in practice the reconstructions are poor. Belghazi et al. (2018, section
+5.2) add ``- beta * I(x; E(x))``, estimated with MINE, to the encoder loss, so that the code
+keeps the information needed to rebuild ``x``. The MI gradient is clipped as in chapter 8
+(:func:`minebook.gan.adaptive_clip`).
+
+Everything trains as a stacked ensemble of ``K = n_variants * n_seeds`` BiGANs laid out as in
+:mod:`minebook.gan`: member ``k = v * n_seeds + s`` has ``betas[v]`` and seed ``s``, and the
+members of one seed share their initial weights and their data and noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .critics import ConcatCritic, StackedMLP
+from .gan import StackedMINE, adaptive_clip, assign_grid, member_norms, tie_members, tile_members
+
+__all__ = ["BiGANRun", "train_bigan", "reconstruction_error", "same_mode_fraction"]
+
+
+def reconstruction_error(x, x_rec) -> np.ndarray:
+    """Squared Euclidean reconstruction error ``|x - G(E(x))|^2`` per sample.
+
+    ``x``, ``x_rec``: ``(..., N, dx)`` -> ``(..., N)`` (units of ``x`` squared). Introduced in
+    chapter 9.
+    """
+    return np.sum((np.asarray(x) - np.asarray(x_rec)) ** 2, axis=-1)
+
+
+def same_mode_fraction(x_labels, x_rec, std: float = 0.05) -> np.ndarray:
+    """Fraction of reconstructions whose nearest grid centre is the mode of ``x`` (25 Gaussians).
+
+    ``x_labels (N,)``: the mode of each data point; ``x_rec (..., N, 2)``: reconstructions.
+    A reconstruction "lands in the mode of ``x``" when its nearest centre is ``x``'s (the
+    Voronoi cell of the mode, no distance cut). Returns ``(...)`` in ``[0, 1]``. Chapter 9.
+    """
+    rec_labels = assign_grid(x_rec, std, n_std=np.inf)
+    return np.mean(rec_labels == np.asarray(x_labels), axis=-1)
+
+
+@dataclass
+class BiGANRun:
+    """A trained ensemble of BiGANs and its training log (chapter 9).
+
+    ``encoder``, ``generator``: :class:`~minebook.StackedMLP` of ``K`` members;
+    ``betas (K,)``; ``clip (K,)``: whether the member's MI gradient is clipped;
+    ``mi (steps, K)``: MINE's training estimate of ``I(x; E(x))`` in nats
+    (the statistics network also trains for ``beta = 0``, where it only watches);
+    ``log_steps (S,)`` and ``log_error (S, K)``: mean reconstruction error of a fixed
+    evaluation batch during training; ``norm_u``/``norm_m (steps, K)``: encoder gradient norms
+    of the adversarial and (unclipped) MI terms.
+    """
+
+    encoder: StackedMLP
+    generator: StackedMLP
+    discriminator: StackedMLP
+    mine: StackedMINE
+    betas: np.ndarray
+    n_seeds: int
+    latent_dim: int
+    clip: np.ndarray | None = None
+    mi: np.ndarray | None = None
+    norm_u: np.ndarray | None = None
+    norm_m: np.ndarray | None = None
+    log_steps: np.ndarray | None = None
+    log_error: np.ndarray | None = None
+
+    @property
+    def n_members(self) -> int:
+        return len(self.betas)
+
+    def _stack(self, x) -> torch.Tensor:
+        x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+        return x.expand(self.n_members, *x.shape) if x.dim() == 2 else x
+
+    @torch.no_grad()
+    def encode(self, x) -> np.ndarray:
+        """``E(x)``: ``x (N, dx)`` (the same for every member) or ``(K, N, dx)`` -> ``(K, N, dz)``."""
+        return self.encoder(self._stack(x)).numpy()
+
+    @torch.no_grad()
+    def reconstruct(self, x) -> np.ndarray:
+        """``G(E(x))``: ``(N, dx)`` or ``(K, N, dx)`` -> ``(K, N, dx)``."""
+        return self.generator(self.encoder(self._stack(x))).numpy()
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``G(z)`` for ``z ~ N(0, I)``, the same ``z`` for every member: ``(K, n, dx)``."""
+        z = torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(seed))
+        return self.generator(z.expand(self.n_members, n, self.latent_dim)).numpy()
+
+
+def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x: int, *,
+                betas: Sequence[float] = (0.0, 1.0), n_seeds: int = 3, seed: int = 0,
+                steps: int = 3000, batch_size: int = 128, latent_dim: int = 2,
+                hidden: Sequence[int] = (128, 128), critic_hidden: Sequence[int] = (64, 64),
+                lr: float = 1e-3, lr_final: float = 1.0, critic_lr: float = 1e-3,
+                ema_rate: float = 0.01, clip: bool | Sequence[bool] = True, eval_x=None, log_every: int = 100,
+                progress: bool = False, desc: str = "BiGAN") -> BiGANRun:
+    """Train ``len(betas) * n_seeds`` BiGANs at once; member ``k = v*n_seeds + s`` has ``betas[v]``.
+
+    ``sample_data(n, generator) -> (n, dim_x)`` draws real data; ``z ~ N(0, I_latent_dim)``.
+    Encoder ``E: dim_x -> latent_dim``, generator ``G: latent_dim -> dim_x`` and discriminator
+    ``D(x, z)`` on the concatenated pair are ReLU MLPs (``hidden``). Losses (logits, the
+    non-saturating form with the labels swapped for E and G):
+
+        L_D = E[softplus(-D(x, E(x)))] + E[softplus(D(G(z), z))],
+        L_G = E[softplus(-D(G(z), z))],
+        L_E = E[softplus(D(x, E(x)))] - beta_k * I(x; E(x)),
+
+    the MI estimated by EMA-corrected MINE with a ``critic_hidden`` statistics network
+    ``T(x, E(x))``. With ``clip`` the MI gradient of the encoder is rescaled per member by
+    :func:`~minebook.gan.adaptive_clip` against the encoder's adversarial gradient; ``clip``
+    may also be one flag per variant (e.g. ``betas=(0, 1, 1), clip=(True, True, False)``). Adam
+    (``lr`` decaying linearly to ``lr * lr_final``, betas (0.5, 0.999)) for E, G, D; Adam
+    (``critic_lr``) for the statistics network. Every ``log_every`` steps the mean
+    reconstruction error on ``eval_x (N, dim_x)`` is logged. Returns a :class:`BiGANRun`.
+    Introduced in chapter 9.
+    """
+    betas_v = np.asarray(betas, dtype=float)
+    n_variants = len(betas_v)
+    k = n_variants * n_seeds
+    gen = torch.Generator().manual_seed(seed)
+    E = tie_members(n_seeds, n_variants, dim_x, hidden, latent_dim, gen)
+    G = tie_members(n_seeds, n_variants, latent_dim, hidden, dim_x, gen)
+    D = tie_members(n_seeds, n_variants, dim_x + latent_dim, hidden, 1, gen)
+    critic = ConcatCritic(dim_x, latent_dim, critic_hidden, n_critics=k, generator=gen)
+    mine = StackedMINE(critic, "mine", ema_rate, generator=gen)
+    member_beta = torch.as_tensor(np.repeat(betas_v, n_seeds), dtype=torch.float32)
+    clip_v = np.broadcast_to(np.asarray(clip, dtype=bool), (n_variants,))
+    member_clip = torch.as_tensor(np.repeat(clip_v, n_seeds))
+    run = BiGANRun(E, G, D, mine, np.repeat(betas_v, n_seeds), n_seeds, latent_dim, clip=np.repeat(clip_v, n_seeds))
+    e_params, c_params = list(E.parameters()), list(critic.parameters())
+    opt_eg = torch.optim.Adam(e_params + list(G.parameters()), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_c = torch.optim.Adam(c_params, lr=critic_lr)
+    schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1.0 + (lr_final - 1.0) * i / max(steps - 1, 1))
+                 for o in (opt_eg, opt_d)]
+    mi_log, nu_log, nm_log = (np.zeros((steps, k)) for _ in range(3))
+    log_steps, log_error = [], []
+
+    def log(step):
+        if eval_x is not None and (step % log_every == 0 or step == steps):
+            log_steps.append(step)
+            log_error.append(reconstruction_error(eval_x, run.reconstruct(eval_x)).mean(axis=-1))
+
+    log(0)
+    iterator = range(steps)
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(iterator, desc=desc, mininterval=2.0)
+    for step in iterator:
+        x = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x), n_variants)
+        z = tile_members(torch.randn(n_seeds, batch_size, latent_dim, generator=gen), n_variants)
+        ex, gz = E(x), G(z)
+        # discriminator step
+        d_loss = (F.softplus(-D(torch.cat([x, ex.detach()], -1))).mean()
+                  + F.softplus(D(torch.cat([gz.detach(), z], -1))).mean())
+        opt_d.zero_grad(set_to_none=True)
+        (d_loss * k).backward()
+        opt_d.step()
+        # encoder + generator + statistics-network step
+        adv_e = F.softplus(D(torch.cat([x, ex], -1))).squeeze(-1).mean(dim=1)     # (K,)
+        adv_g = F.softplus(-D(torch.cat([gz, z], -1))).squeeze(-1).mean(dim=1)    # (K,)
+        mi = mine(x, ex)                                                            # (K,)
+        opt_eg.zero_grad(set_to_none=True)
+        adv_g.sum().backward(inputs=list(G.parameters()))
+        g_u = torch.autograd.grad(adv_e.sum(), e_params, retain_graph=True)
+        grads = torch.autograd.grad(-mi.sum(), e_params + c_params)
+        g_mi, g_c = grads[: len(e_params)], grads[len(e_params):]
+        g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
+        nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
+        if member_clip.any():
+            g_m = [torch.where(member_clip.reshape(-1, *([1] * (g.dim() - 1))), gc, g)
+                   for gc, g in zip(adaptive_clip(g_u, g_m), g_m, strict=True)]
+        for p, gu, gm in zip(e_params, g_u, g_m, strict=True):
+            p.grad = gu + gm
+        for p, g in zip(c_params, g_c, strict=True):
+            p.grad = g
+        opt_eg.step()
+        opt_c.step()
+        for sched in schedules:
+            sched.step()
+        mi_log[step] = mi.detach().numpy()
+        log(step + 1)
+    run.mi, run.norm_u, run.norm_m = mi_log, nu_log, nm_log
+    run.log_steps, run.log_error = np.array(log_steps), np.array(log_error)
+    return run
