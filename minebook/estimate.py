@@ -35,7 +35,8 @@ __all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "DEFAULTS"]
 
 #: Defaults chosen so that standardized data gives good estimates without tuning (chapter 3).
 DEFAULTS = dict(steps=3000, batch_size=512, lr=1e-3, hidden=(128, 128), ema_rate=0.01,
-                test_fraction=0.25, n_shuffles=20, tau=5.0, average_last=0.25)
+                test_fraction=0.25, n_shuffles=20, tau=5.0, average_last=0.25, val_fraction=0.05,
+                n_checkpoints=10)
 
 
 @dataclass
@@ -46,7 +47,10 @@ class MIEstimate:
     (its standard error from the held-out read-out, delta method; NaN for KSG), ``history`` (the
     training-batch estimate at every step, nats, shape ``(steps,)``), ``grad_norms``
     (global gradient norm per step), ``critic`` (the trained critic on raw inputs, or
-    ``None`` for KSG), ``diverged`` with ``message``, ``n_train``, ``n_test``, ``seconds``.
+    ``None`` for KSG), ``diverged`` with ``message``, ``n_train`` (rows trained on),
+    ``n_val`` (training rows set aside to choose the read-out critic), ``n_test`` (held-out
+    rows of the read-out), ``selected_step`` (the last step of the window whose averaged
+    critic was chosen; ``-1`` without selection) and ``seconds``.
     """
 
     mi: float
@@ -60,6 +64,8 @@ class MIEstimate:
     n_train: int = 0
     n_test: int = 0
     seconds: float = 0.0
+    n_val: int = 0
+    selected_step: int = -1
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -95,7 +101,9 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                      n_shuffles: int = DEFAULTS["n_shuffles"], standardize: bool = True,
                      naive_numerics: bool = False, k: int = 3, device="auto",
                      progress: bool = False, desc: str | None = None,
-                     average_last: float = DEFAULTS["average_last"]) -> list[MIEstimate]:
+                     average_last: float = DEFAULTS["average_last"],
+                     val_fraction: float = DEFAULTS["val_fraction"],
+                     n_checkpoints: int = DEFAULTS["n_checkpoints"]) -> list[MIEstimate]:
     """Estimate MI for K sample pairs at once, training K critics with stacked weights.
 
     ``pairs``: a list of ``(x_k, z_k)``; all ``x_k`` share one shape ``(n, dx)`` and all
@@ -112,10 +120,18 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     ``"auto"`` (default): separable for ``"infonce"``, whose all-pairs scores would cost a
     concat critic ``batch_size`` forward passes per step, concat otherwise.
     ``ema_rate`` is MINE's moving-average rate, ``tau`` SMILE's clip, ``k`` KSG's neighbours.
-    The critic that is read out (and returned) is the uniform average of the weights over the
-    last ``average_last`` fraction of the steps (Polyak averaging; ``0`` keeps the last
-    iterate): it removes most of the step-to-step noise of the final critic, which a DV
-    read-out pays for (about +0.07 nats at d=5, rho=0.9). ``history`` is not affected.
+
+    Choosing the critic that is read out (and returned): the weights are averaged over the
+    iterates (Polyak averaging with a memory of ``average_last * steps`` steps: it removes the
+    step-to-step noise that a DV read-out pays for, about +0.07 nats at d=5, rho=0.9), a
+    fraction ``val_fraction`` of the training rows is set aside (never trained on), the
+    average is validated on them at ``n_checkpoints`` evenly spaced steps, and each member
+    keeps its best validated average. This is early stopping: with finite data a critic
+    trained too long memorises its training pairs (at d=5, rho=0 and n=20000, 3000 steps give
+    +0.19 nats on training batches and -0.10 held out without selection, 0.00 with it), and the
+    validation rows catch it without touching the held-out read-out. With ``val_fraction=0``
+    the critic is the uniform average over the last ``average_last`` fraction of the steps
+    (``0``: the last iterate). ``history`` and ``grad_norms`` always describe the whole run.
 
     Read-out: on the held-out rows, joint pairs against ``n_shuffles`` cyclic shifts of
     ``z`` (marginal pairs with no joint pair among them); InfoNCE uses held-out batches of
@@ -148,6 +164,9 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
         raise ValueError(f"seed must be an integer; got {seed!r}.")
     if not 0.0 <= float(average_last) < 1.0:
         raise ValueError(f"average_last must lie in [0, 1); got {average_last!r}.")
+    if not 0.0 <= float(val_fraction) < 1.0:
+        raise ValueError(f"val_fraction must lie in [0, 1); got {val_fraction!r}.")
+    n_checkpoints = check_positive_int(n_checkpoints, "n_checkpoints")
     if critic not in ("auto", "concat", "separable"):
         raise ValueError(f"critic must be 'auto', 'concat' or 'separable'; got {critic!r}.")
     if critic == "auto":
@@ -168,20 +187,26 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
             f"and {n_test} held-out rows (need {min_test}) at test_fraction={test_fraction}. "
             "Pass more samples or a smaller batch_size."
         )
+    # Validation rows come out of the training split, never below one batch of training rows.
+    n_val = min(int(round(val_fraction * n_train)), n_train - batch_size)
+    if n_val < 2 or steps < n_checkpoints:
+        n_val = 0
     dev = resolve_device(device)
     start = time.perf_counter()
     runner = _Ensemble(data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                       standardize, dev)
+                       standardize, dev, n_val=n_val)
     history, grad_norms = runner.train(steps, batch_size, lr, ema_rate, tau, naive_numerics,
-                                       progress, desc or f"{estimator} x{len(data)}", average_last)
+                                       progress, desc or f"{estimator} x{len(data)}", average_last,
+                                       n_checkpoints if n_val else 0)
     mi, mi_std = runner.read_out(estimator, tau, n_shuffles, batch_size)
     seconds = time.perf_counter() - start
     results = []
     for j in range(len(data)):
         res = MIEstimate(mi=float(mi[j]), mi_std=float(mi_std[j]), estimator=estimator,
                          history=history[:, j], grad_norms=grad_norms[:, j],
-                         critic=runner.member_critic(j), n_train=n_train, n_test=n_test,
-                         seconds=seconds / len(data))
+                         critic=runner.member_critic(j), n_train=n_train - n_val, n_test=n_test,
+                         seconds=seconds / len(data), n_val=n_val,
+                         selected_step=int(runner.selected_step[j]))
         _flag_divergence(res, n_test)
         results.append(res)
     return results
@@ -245,7 +270,7 @@ class _Ensemble:
     chunk = 64
 
     def __init__(self, data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                 standardize, device):
+                 standardize, device, n_val=0):
         self.estimator, self.device = estimator, device
         self.K = len(data)
         self.generators = [torch.Generator().manual_seed(int(seed) + j) for j in range(self.K)]
@@ -259,8 +284,9 @@ class _Ensemble:
             zs.append((z - scale[2]) / scale[3])
         x_all = torch.as_tensor(np.stack(xs), dtype=torch.float32, device=device)
         z_all = torch.as_tensor(np.stack(zs), dtype=torch.float32, device=device)
-        self.x_train, self.x_test = x_all[:, :n_train], x_all[:, n_train:]
-        self.z_train, self.z_test = z_all[:, :n_train], z_all[:, n_train:]
+        n_fit = n_train - n_val  # rows [0, n_fit) train, [n_fit, n_train) validate, the rest test
+        self.x_train, self.x_val, self.x_test = x_all[:, :n_fit], x_all[:, n_fit:n_train], x_all[:, n_train:]
+        self.z_train, self.z_val, self.z_test = z_all[:, :n_fit], z_all[:, n_fit:n_train], z_all[:, n_train:]
         dx, dz = x_all.shape[-1], z_all.shape[-1]
         # Flat (K * n_train, d) copies for index_select, the cheapest gather of minibatches.
         self.x_flat = self.x_train.reshape(-1, dx).contiguous()
@@ -273,6 +299,9 @@ class _Ensemble:
                     dst[j].copy_(src[0])
         self.critic.to(device)
         self.pairwise = estimator == "infonce" or self.critic.separable
+        self.selected_step = np.full(self.K, -1)
+        # Validation shifts, drawn once so that every checkpoint is compared on the same pairs.
+        self.val_shifts = self._draw_shifts(n_val, 5) if n_val >= 2 else None
 
     # ----------------------------------------------------------------- minibatches
     def _draw_chunk(self, n_steps: int, batch_size: int):
@@ -300,7 +329,8 @@ class _Ensemble:
             x = self.x_flat.index_select(0, flat).view(k, batch_size, -1)
             z = self.z_flat.index_select(0, flat).view(k, batch_size, -1)
             scores = self.critic.scores(x, z)
-            return torch.diagonal(scores, dim1=-2, dim2=-1), off_diagonal(scores), scores
+            t_marg = None if self.estimator == "infonce" else off_diagonal(scores)  # InfoNCE needs only scores
+            return torch.diagonal(scores, dim1=-2, dim2=-1), t_marg, scores
         x = self.x_flat.index_select(0, rows[0].reshape(-1)).view(k, 2 * batch_size, -1)
         z = self.z_flat.index_select(0, rows[1].reshape(-1)).view(k, 2 * batch_size, -1)
         t = self.critic(x, z)  # joint and shuffled pairs in one pass: (K, 2B)
@@ -308,12 +338,27 @@ class _Ensemble:
 
     # ----------------------------------------------------------------- training
     def train(self, steps, batch_size, lr, ema_rate, tau, naive_numerics, progress, desc,
-              average_last=0.0):
+              average_last=0.0, n_checkpoints=0):
+        """Train all members; leave in the critic the weights chosen for the read-out.
+
+        The iterates are averaged with a memory of ``average_last * steps`` steps. With
+        ``n_checkpoints > 0`` (and validation rows) that average is validated at
+        ``n_checkpoints`` evenly spaced steps and every member keeps its best one; otherwise
+        the critic is the average of the last ``average_last * steps`` iterates.
+        Returns the per-step training estimates and gradient norms, ``(steps, K)`` each.
+        """
         params = list(self.critic.parameters())
         opt = _adam(params, lr, self.device)
         ema = LogEMA(ema_rate)
-        n_average = int(round(average_last * steps))
-        average, count = None, 0
+        # Weight averaging: a running mean of the iterates that forgets on a time scale of
+        # ``horizon`` steps (uniform over the first ``horizon`` steps, then exponential).
+        horizon = max(1, int(round(average_last * steps)))
+        if n_checkpoints:
+            ends = {int(round((w + 1) * steps / n_checkpoints)) - 1 for w in range(n_checkpoints)}
+            window_start = 0
+        else:
+            ends, window_start = set(), steps - horizon if average_last > 0 else steps
+        average, count, best, best_val = None, 0, None, np.full(self.K, -np.inf)
         history = torch.empty(steps, self.K, device=self.device)
         grad_sq = torch.empty(steps, len(params), self.K, device=self.device)
         rows = None
@@ -329,39 +374,76 @@ class _Ensemble:
             for i, p in enumerate(params):  # squared gradient norm of every member, per tensor
                 torch.sum(p.grad.detach().reshape(self.K, -1).square(), dim=1, out=grad_sq[step, i])
             opt.step()
-            if step >= steps - n_average:  # uniform (Polyak) average of the last n_average iterates
+            if step >= window_start:
                 count += 1
                 with torch.no_grad():
-                    if average is None:
+                    if count == 1:
                         average = [p.detach().clone() for p in params]
                     else:
-                        torch._foreach_lerp_(average, [p.detach() for p in params], 1.0 / count)
-        if average is not None:
-            with torch.no_grad():
-                for p, a in zip(params, average, strict=True):
-                    p.copy_(a)
+                        torch._foreach_lerp_(average, [p.detach() for p in params], max(1.0 / count, 1.0 / horizon))
+            if step in ends:
+                best = self._checkpoint(params, average, best, best_val, step, tau, batch_size)
+        with torch.no_grad():
+            for p, a in zip(params, best if best is not None else (average or params), strict=True):
+                p.copy_(a)
         grad_norms = grad_sq.sum(dim=1).sqrt()
         # One transfer at the end (no per-step device synchronisation).
         return history.double().cpu().numpy(), grad_norms.double().cpu().numpy()
 
+    @torch.no_grad()
+    def _checkpoint(self, params, average, best, best_val, step, tau, batch_size):
+        """Validate the window average; members whose validation estimate improved keep it."""
+        current = [p.detach().clone() for p in params]
+        for p, a in zip(params, average, strict=True):
+            p.copy_(a)
+        value = self._estimate(self.x_val, self.z_val, self.estimator, tau, self.val_shifts,
+                               min(batch_size, self.x_val.shape[1]))[0]
+        for p, c in zip(params, current, strict=True):
+            p.copy_(c)
+        value = np.where(np.isfinite(value), value, -np.inf)
+        better = (value > best_val) | (self.selected_step < 0)
+        if best is None:
+            best = [a.clone() for a in average]
+        else:
+            mask = torch.as_tensor(better, device=self.device)
+            for b, a in zip(best, average, strict=True):
+                b[mask] = a[mask]
+        best_val[better] = value[better]
+        self.selected_step[better] = step
+        return best
+
     # ----------------------------------------------------------------- read-out
     @torch.no_grad()
     def read_out(self, estimator, tau, n_shuffles, batch_size):
-        """Held-out estimate and its standard error for every member, shape ``(K,)`` each."""
+        """Held-out estimate and its standard error for every member, shape ``(K,)`` each.
+
+        Marginal pairs ``(x_i, z_{i+s mod n})`` for ``n_shuffles`` distinct shifts ``s != 0``
+        per member: every held-out x and z is used ``n_shuffles`` times and no joint pair is
+        ever counted as a marginal one. InfoNCE: held-out batches of ``batch_size``.
+        """
         x, z = self.x_test, self.z_test
         if estimator == "infonce":
             passes = n_shuffles if self.critic.separable else 1
             return _infonce_read_out(self.critic, x, z, batch_size, passes, self.generators)
-        n = x.shape[1]
-        n_shifts = min(n_shuffles, n - 1)
-        # Marginal pairs (x_i, z_{i+s mod n}) for n_shifts distinct shifts s != 0 per member:
-        # every x and every z is used n_shifts times and no joint pair is ever included.
+        shifts = self._draw_shifts(x.shape[1], n_shuffles)
+        return self._estimate(x, z, estimator, tau, shifts, batch_size)
+
+    def _draw_shifts(self, n: int, n_shifts: int) -> torch.Tensor:
+        """``(K, min(n_shifts, n - 1))`` distinct cyclic shifts in ``[1, n)`` per member."""
+        n_shifts = min(n_shifts, n - 1)
         shifts = torch.stack([1 + torch.randperm(n - 1, generator=g)[:n_shifts] for g in self.generators])
-        shifts = shifts.to(self.device)
+        return shifts.to(self.device)
+
+    @torch.no_grad()
+    def _estimate(self, x, z, estimator, tau, shifts, batch_size):
+        """The estimator's read-out on rows ``x (K, n, dx)``, ``z (K, n, dz)``: value, std ``(K,)``."""
+        if estimator == "infonce":
+            return _infonce_read_out(self.critic, x, z, batch_size)
+        n = x.shape[1]
         t_joint = self._scores_in_chunks(x, z)
         arange = torch.arange(n, device=self.device)
-        t_marg = torch.empty(self.K, n_shifts, n, device=self.device)
-        for s in range(n_shifts):
+        t_marg = torch.empty(self.K, shifts.shape[1], n, device=self.device)
+        for s in range(shifts.shape[1]):
             cols = (arange + shifts[:, s:s + 1]) % n  # (K, n)
             z_s = torch.gather(z, 1, cols.unsqueeze(-1).expand_as(z))
             t_marg[:, s] = self._scores_in_chunks(x, z_s)

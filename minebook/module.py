@@ -17,6 +17,14 @@ Example (maximising)::
     critic_opt = torch.optim.Adam(mine.parameters(), lr=1e-4)
     loss = gan_loss - beta * mine(fake, code)      # generator step
     critic_loss = -mine(fake.detach(), code)       # statistics-network step
+
+Example (minimising, information bottleneck)::
+
+    encoder_loss = task_loss + beta * mine(x, z)   # z = encoder(x): pushes I(X; Z) down
+    critic_loss = -mine(x.detach(), z.detach())    # the critic still maximises the bound
+
+Both directions are tested in ``tests/test_module.py`` (an encoder ``z = w x + noise``: the
+first raises the estimate and the true MI, the second lowers both).
 """
 
 from __future__ import annotations
@@ -40,7 +48,10 @@ class MINE(nn.Module):
     the minibatch gradient. ``forward(x (B, dx), z (B, dz))`` returns a scalar in nats whose
     value is the estimator's bound on this batch and whose gradient (for the critic *and*
     for ``x``, ``z``) is the estimator's training gradient. Marginal samples come from an
-    in-batch shuffle of ``z`` (or all off-diagonal pairs for separable critics).
+    in-batch derangement of ``z`` (a shuffle with no fixed point, drawn from ``generator``),
+    or all off-diagonal pairs for separable critics; the joint and shuffled pairs go through
+    the critic in one forward pass. In ``eval()`` mode ``"mine"`` returns the DV value
+    without updating its moving average.
 
     Introduced in chapter 8; also used in chapters 9 and 10.
     """

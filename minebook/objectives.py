@@ -68,20 +68,19 @@ def shuffle_rows(z: torch.Tensor, generator: torch.Generator | None = None,
     return torch.gather(z, 1, perm.unsqueeze(-1).expand_as(z))
 
 
-_EYE_CACHE: dict[tuple[int, str], torch.Tensor] = {}
-
-
-def _off_diagonal_mask(b: int, device: torch.device) -> torch.Tensor:
-    key = (b, str(device))
-    if key not in _EYE_CACHE:
-        _EYE_CACHE[key] = ~torch.eye(b, dtype=torch.bool, device=device)
-    return _EYE_CACHE[key]
-
-
 def off_diagonal(scores: torch.Tensor) -> torch.Tensor:
-    """The ``B(B-1)`` off-diagonal entries of ``(K, B, B)`` scores, as ``(K, B(B-1))``."""
-    k, b, _ = scores.shape
-    return scores[:, _off_diagonal_mask(b, scores.device)].reshape(k, b * (b - 1))
+    """The ``B(B-1)`` off-diagonal entries of ``(..., B, B)`` scores, as ``(..., B(B-1))``.
+
+    Row-major order (row i without its diagonal entry, for i = 0..B-1). Uses the strided-view
+    trick (drop the first entry of the flattened matrix, view it as ``(B-1, B+1)``, drop the last
+    column) instead of a boolean mask: one copy, no index computation.
+    """
+    b = scores.shape[-1]
+    if scores.shape[-2] != b:
+        raise ValueError(f"scores must be square in its last two dimensions; got {tuple(scores.shape)}.")
+    lead = scores.shape[:-2]
+    flat = scores.reshape(*lead, b * b)[..., 1:]
+    return flat.reshape(*lead, b - 1, b + 1)[..., :-1].reshape(*lead, b * (b - 1))
 
 
 def critic_outputs(critic, x: torch.Tensor, z: torch.Tensor, estimator: str,

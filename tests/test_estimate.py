@@ -21,7 +21,7 @@ TRUTH_D5 = mb.gaussian_mi(0.9, 5)  # 4.152 nats
 def test_independent_variables_give_zero_on_held_out_data():
     est = d1_runs()["zero"]
     assert abs(est.mi) < 0.03, f"rho=0: {est.mi:.3f} nats"
-    assert est.n_test == 5000 and est.n_train == 15000
+    assert est.n_test == 5000 and est.n_train + est.n_val == 15000 and est.n_val == 750
 
 
 def test_d1_rho09_within_005():
@@ -50,7 +50,7 @@ def test_invertible_transform_of_x_changes_estimate_little():
 
 def test_history_and_grad_norms_per_step():
     est = d1_runs()["xz"]
-    assert est.history.shape == est.grad_norms.shape == (1000,)
+    assert est.history.shape == est.grad_norms.shape == (3000,)
     assert np.all(est.grad_norms > 0)
     # The training-batch estimate climbs from about 0 towards the truth.
     assert abs(est.history[:5].mean()) < 0.3 and abs(est.history[-100:].mean() - TRUTH_D1) < 0.1
@@ -68,6 +68,16 @@ def test_returned_critic_reads_raw_inputs():
     # It is close to the optimal critic log p/q up to a constant.
     opt = mb.gaussian_log_ratio(x, z, 0.9)
     assert np.corrcoef(t_joint.numpy(), opt)[0, 1] > 0.95
+
+
+def test_validation_selection_stops_early_on_independent_data():
+    """At rho=0 the critic can only memorise noise: the selected checkpoint is an early one."""
+    runs = d1_runs()
+    assert 0 <= runs["zero"].selected_step < runs["xz"].selected_step
+    x, z = mb.correlated_gaussian(4000, 5, 0.0, seed=3)
+    no_selection = mb.estimate_mi(x, z, val_fraction=0.0, average_last=0.0, **SMALL)
+    assert no_selection.selected_step == -1 and no_selection.n_val == 0
+    assert no_selection.critic is not None
 
 
 # ----------------------------------------------------------------------------- determinism
@@ -238,6 +248,8 @@ def test_bad_arrays_raise_value_error_naming_the_argument(change, match):
         (dict(device="gpu0"), "device"),
         (dict(seed=1.5), "seed must be an integer"),
         (dict(average_last=1.0), "average_last"),
+        (dict(val_fraction=-0.1), "val_fraction"),
+        (dict(n_checkpoints=0), "n_checkpoints"),
         (dict(estimator="infonce", batch_size=1024), "too few samples"),
     ],
 )
