@@ -15,9 +15,11 @@ whole grid, with an independent Monte-Carlo check of it.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +30,7 @@ from .data import EQUITABILITY_FUNCTIONS, equitability_mi, equitability_sample
 from .estimate import MIEstimate, estimate_mi_many
 
 __all__ = [
-    "Sweep", "data_seed", "make_pairs", "run_sweep", "ksg_bruteforce", "tolerance", "within",
+    "Sweep", "data_seed", "make_pairs", "run_sweep", "ensemble_step_cost", "ksg_bruteforce", "tolerance", "within",
     "error_table", "equitability_truth", "equitability_r2", "equitability_mi_monte_carlo",
 ]
 
@@ -113,9 +115,10 @@ def run_sweep(sample: Callable, params: Sequence, truth, estimator: str, *, n_se
     :func:`minebook.estimate_mi_many` (``steps``, ``batch_size``, ``hidden``, ``k`` ...); its
     member k gets training seed ``seed + k``. ``estimator="ksg_bruteforce"`` runs
     :func:`ksg_bruteforce` (the same KSG estimate, faster in high dimension) on every cell
-    instead. Returns a :class:`Sweep` with ``(P, S)`` arrays. The ``RuntimeWarning`` that
-    ``estimate_mi_many`` issues for each flagged member is collected, not shown: the flags
-    are in ``Sweep.diverged`` (count them in the chapter).
+    instead, ``workers`` cells at a time in threads (default: one per CPU; numpy releases
+    the GIL). Returns a :class:`Sweep` with ``(P, S)`` arrays. The ``RuntimeWarning`` that
+    ``estimate_mi_many`` issues for each flagged member is not shown: the flags are in
+    ``Sweep.diverged`` (count them in the chapter).
     """
     params = list(params)
     truth = np.asarray(truth, dtype=np.float64).reshape(-1)
@@ -124,7 +127,9 @@ def run_sweep(sample: Callable, params: Sequence, truth, estimator: str, *, n_se
     pairs = make_pairs(sample, params, n_seeds, seed)
     start = time.perf_counter()
     if estimator == "ksg_bruteforce":
-        ests = [ksg_bruteforce(x, z, k=kwargs.get("k", 3), as_estimate=True) for x, z in pairs]
+        k = kwargs.get("k", 3)
+        with ThreadPoolExecutor(max_workers=kwargs.get("workers") or os.cpu_count() or 1) as pool:
+            ests = list(pool.map(lambda pair: ksg_bruteforce(*pair, k=k, as_estimate=True), pairs))
     else:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="estimate_mi .* diverged", category=RuntimeWarning)
@@ -139,6 +144,29 @@ def run_sweep(sample: Callable, params: Sequence, truth, estimator: str, *, n_se
     return Sweep(estimator=estimator, params=params, truth=truth, values=grid("mi"),
                  mi_std=grid("mi_std"), diverged=grid("diverged"), seconds=seconds,
                  steps=steps, n=len(pairs[0][0]))
+
+
+def ensemble_step_cost(x, z, n_members: int, steps: tuple[int, int] = (10, 60), **kwargs) -> float:
+    """Wall-clock seconds per training step of an ensemble of ``n_members`` critics on ``(x, z)`` (chapter 6).
+
+    Times :func:`minebook.estimate_mi_many` on ``n_members`` copies of ``(x, z)`` at two step
+    counts and divides the difference by the difference in steps, so that set-up and the
+    held-out read-out cancel. ``kwargs`` as for ``estimate_mi_many`` (``batch_size``, ``hidden`` ...).
+    Depends on the machine and its load: compare numbers measured together.
+    """
+    lo, hi = steps
+    if not 0 < lo < hi:
+        raise ValueError(f"steps must be two increasing positive counts; got {steps}.")
+    pairs = [(x, z)] * check_positive_int(n_members, "n_members")
+    kwargs = dict(kwargs, n_shuffles=1)
+    times = []
+    for s in (lo, hi):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            estimate_mi_many(pairs, steps=s, **kwargs)
+        times.append(time.perf_counter() - start)
+    return max(times[1] - times[0], 0.0) / (hi - lo)
 
 
 def _max_norm_into(out: np.ndarray, tmp: np.ndarray, a: np.ndarray, b_t: np.ndarray) -> np.ndarray:

@@ -137,3 +137,11 @@ def test_equitability_r2():
     np.testing.assert_allclose(sweeps.equitability_r2("x^3", [0.5]), [var_cube / (var_cube + 0.25)], rtol=1e-8)
     var_sin = 0.5 * (1 - np.sin(2) / 2)
     np.testing.assert_allclose(sweeps.equitability_r2("sin(x)", [0.5]), [var_sin / (var_sin + 0.25)], rtol=1e-8)
+
+
+def test_ensemble_step_cost_is_positive_and_validates():
+    x, z = mb.correlated_gaussian(300, 2, 0.5, seed=0)
+    cost = sweeps.ensemble_step_cost(x, z, 3, steps=(2, 12), batch_size=32, hidden=(8,))
+    assert 0 <= cost < 1.0
+    with pytest.raises(ValueError, match="two increasing"):
+        sweeps.ensemble_step_cost(x, z, 3, steps=(5, 5))
