@@ -105,7 +105,7 @@ print(f"train {len(fit.y_train)}, validation {len(validation[1])}, test {len(fit
 # bound), the encoder receives $+\beta\, \nabla \hat I_T$ (*descending* $\beta \hat I_T$).
 # `tests/test_bottleneck.py` checks both directions on a linear Gaussian encoder whose
 # $I(X;Z)$ is known in closed form: with $+\beta$ the true MI falls, with $-\beta$ (the
-# Deep InfoMax direction of chapter 11) it rises.
+# Deep InfoMax direction of [chapter 11](11_deep_infomax.ipynb)) it rises.
 #
 # ### A critic that can keep up
 #
