@@ -21,6 +21,7 @@ a free core would take; with more threads it also counts threads waiting for eac
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -185,24 +186,49 @@ def part_b(args) -> str:
     n = args.n_b
     print(f"\n## (b) every estimator, d in {dims}, rho in {rhos}, n={n}, {args.steps_b} steps ({load()})",
           flush=True)
-    rows = []
+    results = []  # dicts: d, rho, estimator, mi, truth, seconds, flagged
     for d in dims:
         pairs = [mb.correlated_gaussian(n, d, rho, seed=100 + i) for i, rho in enumerate(rhos)]
         truths = [mb.gaussian_mi(rho, d) for rho in rhos]
         for estimator in ESTIMATORS:
             with warnings.catch_warnings(record=True), Clock() as c:
                 warnings.simplefilter("always")
-                results = mb.estimate_mi_many(pairs, estimator=estimator, steps=args.steps_b)
-            for rho, truth, r in zip(rhos, truths, results, strict=True):
-                flag = " (flagged)" if r.diverged else ""
-                rows.append([d, rho, estimator, f"{r.mi:.2f}{flag}", f"{truth:.2f}", f"{r.mi - truth:+.2f}",
-                             f"{r.seconds:.1f}"])
-            print(f"  d={d:>2} {estimator:<12} " + "  ".join(f"{r.mi:6.2f}" for r in results)
+                out = mb.estimate_mi_many(pairs, estimator=estimator, steps=args.steps_b)
+            for rho, truth, r in zip(rhos, truths, out, strict=True):
+                results.append(dict(d=d, rho=rho, estimator=estimator, mi=r.mi, truth=truth,
+                                    seconds=r.seconds, flagged=bool(r.diverged)))
+            print(f"  d={d:>2} {estimator:<12} " + "  ".join(f"{r.mi:6.2f}" for r in out)
                   + "   truth " + "  ".join(f"{t:6.2f}" for t in truths) + f"   {c.wall:.0f}s wall", flush=True)
-    text = md_table(["d", "rho", "estimator", "estimate (nats)", "truth", "error", "seconds"], rows)
-    text += ("\n\n\"seconds\" is the wall time of the batched call divided by its 4 members (KSG: per call);"
-             " \"(flagged)\": the run was marked diverged (an estimate above log n_test, or NaN/inf).")
+    (ROOT / "benchmarks" / "last_run_b.json").write_text(json.dumps(dict(n=n, steps=args.steps_b, results=results),
+                                                                   indent=1))
+    text = render_b(results)
     print(text, flush=True)
+    return text
+
+
+def render_b(results) -> str:
+    """Two markdown tables: estimate (error) per (d, rho) and estimator; seconds per (d, estimator)."""
+    dims = sorted({r["d"] for r in results})
+    rhos = sorted({r["rho"] for r in results})
+    cell = {(r["d"], r["rho"], r["estimator"]): r for r in results}
+    rows = []
+    for d in dims:
+        for rho in rhos:
+            truth = next(r["truth"] for r in results if r["d"] == d and r["rho"] == rho)
+            row = [d, rho, f"{truth:.2f}"]
+            for e in ESTIMATORS:
+                r = cell[d, rho, e]
+                row.append(f"{r['mi']:.2f} ({r['mi'] - r['truth']:+.2f}){' !' if r['flagged'] else ''}")
+            rows.append(row)
+    text = md_table(["d", "rho", "truth", *ESTIMATORS], rows)
+    text += ("\n\nEach cell: estimate in nats (error = estimate - truth). \"!\": the run was flagged as diverged"
+             " (held-out estimate above log n_test = log 5000 = 8.52 nats, more than the sample supports, or NaN/inf)."
+             "\n\n")
+    rows = [[d, *[f"{np.mean([cell[d, rho, e]['seconds'] for rho in rhos]):.1f}" for e in ESTIMATORS]]
+            for d in dims]
+    text += md_table(["d", *ESTIMATORS], rows)
+    text += ("\n\nSeconds per estimate: wall time of one `estimate_mi_many` call over the 4 correlations,"
+             " divided by 4 (KSG: per call, on all n samples), averaged over the correlations.")
     return text
 
 
@@ -231,7 +257,12 @@ def main(argv=None) -> None:
     parser.add_argument("--steps-b", type=int, default=mb.DEFAULTS["steps"])
     parser.add_argument("--n-b", type=int, default=20_000)
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--render-b", action="store_true",
+                        help="only print part (b)'s tables again from benchmarks/last_run_b.json")
     args = parser.parse_args(argv)
+    if args.render_b:
+        print(render_b(json.loads((ROOT / "benchmarks" / "last_run_b.json").read_text())["results"]))
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     header = (f"minebook benchmark: {platform.processor() or platform.machine()}, torch {torch.__version__}, "

@@ -29,7 +29,7 @@ from .critics import StandardizedCritic, make_critic
 from .ema import LogEMA
 from .ksg import ksg
 from .objectives import batch_objective, cyclic_derangement, off_diagonal
-from .utils import resolve_device
+from .utils import flush_denormals, resolve_device
 
 __all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "DEFAULTS"]
 
@@ -195,10 +195,11 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     start = time.perf_counter()
     runner = _Ensemble(data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
                        standardize, dev, n_val=n_val)
-    history, grad_norms = runner.train(steps, batch_size, lr, ema_rate, tau, naive_numerics,
-                                       progress, desc or f"{estimator} x{len(data)}", average_last,
-                                       n_checkpoints if n_val else 0)
-    mi, mi_std = runner.read_out(estimator, tau, n_shuffles, batch_size)
+    with flush_denormals():
+        history, grad_norms = runner.train(steps, batch_size, lr, ema_rate, tau, naive_numerics,
+                                           progress, desc or f"{estimator} x{len(data)}", average_last,
+                                           n_checkpoints if n_val else 0)
+        mi, mi_std = runner.read_out(estimator, tau, n_shuffles, batch_size)
     seconds = time.perf_counter() - start
     results = []
     for j in range(len(data)):
@@ -251,6 +252,8 @@ def _flag_divergence(res: MIEstimate, n_test: int) -> None:
     if problems:
         res.diverged = True
         res.message = "; ".join(problems) + ". Try a smaller lr, estimator='mine', or more samples."
+        if res.selected_step >= 0 and math.isfinite(res.mi):
+            res.message += f" (The held-out value comes from the critic validated at step {res.selected_step}.)"
         warnings.warn(f"estimate_mi ({res.estimator}) diverged: {res.message}", RuntimeWarning,
                       stacklevel=3)
 
@@ -459,7 +462,8 @@ class _Ensemble:
 
     def member_critic(self, j: int) -> StandardizedCritic:
         mx, sx, mz, sz = self.scalers[j]
-        return StandardizedCritic(self.critic.member(j).eval(), mx, sx, mz, sz)
+        # On the training device, buffers included (raw inputs are moved there by the critic).
+        return StandardizedCritic(self.critic.member(j).eval(), mx, sx, mz, sz).to(self.device)
 
 
 def _adam(params, lr, device):

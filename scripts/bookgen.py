@@ -90,7 +90,8 @@ def _between(text: str, name: str, body: str, where: str) -> str:
 
 def reproduction_table(link_prefix: str) -> str:
     ids = chapter_ids()
-    rows = report.load_all(RESULTS, order=ids)
+    # Only chapters listed in _toc.yml: a results file of a chapter in progress stays out.
+    rows = [r for r in report.load_all(RESULTS, order=ids) if r.get("chapter") in ids]
     links = {c: f"{link_prefix}{c}.ipynb" for c in ids}
     return report.markdown_table(rows, chapter_links=links)
 
@@ -110,8 +111,8 @@ def times_table(link_prefix: str | None) -> str:
         "|---|---|---:|---|",
     ]
     total = 0.0
-    for c in ids + sorted(set(recorded) - set(ids)):
-        link = f"[{c}]({link_prefix}{c}.ipynb)" if c in ids and link_prefix is not None else c
+    for c in ids:
+        link = f"[{c}]({link_prefix}{c}.ipynb)" if link_prefix is not None else c
         info = recorded.get(c)
         if info is None:
             lines.append(f"| {link} | — | not executed yet | — |")

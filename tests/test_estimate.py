@@ -153,6 +153,17 @@ def test_device_auto_runs_on_cpu():
     est = mb.estimate_mi(x, z, device="auto", **SMALL)
     assert math.isfinite(est.mi)
     assert next(est.critic.parameters()).device.type == mb.resolve_device("auto").type
+    assert est.critic.x_mean.device.type == mb.resolve_device("auto").type  # buffers follow
+
+
+def test_flush_denormals_is_scoped():
+    from minebook.utils import _denormals_flushed, flush_denormals
+
+    before = _denormals_flushed()
+    with flush_denormals():
+        assert _denormals_flushed()
+        assert (torch.tensor([1e-39]) * 1.0).item() == 0.0
+    assert _denormals_flushed() == before
 
 
 def test_read_out_standard_error_is_calibrated():

@@ -80,3 +80,17 @@ def test_kernel_python3_is_this_environment(tmp_path: Path):
     (out,) = nb.cells[0].outputs
     assert out["text"].strip() == sys.prefix
     nbformat.validate(nb)
+
+
+def test_ruff_is_clean():
+    """The style rule of the project: ``ruff check .`` (sources, tests, notebooks) reports nothing."""
+    import subprocess
+
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.is_file():
+        import pytest
+
+        pytest.skip("ruff is not installed in this environment (it is in requirements.txt)")
+    out = subprocess.run([str(ruff), "check", "--output-format", "concise", "."], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, f"ruff check . failed; fix these (or run `ruff check --fix .`):\n{out.stdout}"
