@@ -355,6 +355,9 @@ for d in (1, 10):
 # - At 8.3 and 19.6 nats (20 dimensions, $|\rho| \geq 0.9$) no estimator comes close with 6 000
 #   samples: the truth is beyond what the sample size can support, and MINE's advantage there is
 #   only that it underestimates less.
+#
+# [Chapter 7](07_equitability.ipynb) keeps one dimension but leaves the Gaussians: the same estimators on
+# $Y = f(X) + \sigma\varepsilon$ for three functions $f$.
 
 # %% tags=["nbval-check-output"]
 ksg_pass_1 = bool(ksg_ok_1[sel_ksg].all())

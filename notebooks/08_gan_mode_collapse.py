@@ -81,7 +81,7 @@ cfg
 # $$
 #
 # The statistics network $T$ is trained at the same time to maximise $\hat I_T$, with the
-# EMA-corrected gradient of chapter 5 (`ema_rate` $=0.01$); the
+# EMA-corrected gradient of [chapter 5](05_ema_correction.ipynb) (`ema_rate` $=0.01$); the
 # "marginal" pairs come from shuffling the codes within the batch. Since $c$ takes $n_c$
 # values, $I(G; c) \le \log n_c$: a generator that uses all codes, each on a different part of
 # the data, reaches the maximum; a collapsed generator whose codes all land on the same mode
