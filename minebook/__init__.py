@@ -28,7 +28,7 @@ from .ema import LogEMA, ema_dv_surrogate
 from .estimate import DEFAULTS, MIEstimate, estimate_mi, estimate_mi_many
 from .information import entropy, gaussian_kl, kl_divergence, mutual_information
 from .ksg import ksg
-from .module import MINE
+from .module import MINE, StackedMINE
 from .objectives import batch_objective, critic_outputs, shuffle_rows
 from .utils import resolve_device, seed_everything
 
@@ -45,6 +45,6 @@ __all__ = [
     "LogEMA", "ema_dv_surrogate",
     "DEFAULTS", "MIEstimate", "estimate_mi", "estimate_mi_many",
     "entropy", "gaussian_kl", "kl_divergence", "mutual_information",
-    "ksg", "MINE", "batch_objective", "critic_outputs", "shuffle_rows",
+    "ksg", "MINE", "StackedMINE", "batch_objective", "critic_outputs", "shuffle_rows",
     "resolve_device", "seed_everything", "ESTIMATORS",
 ]

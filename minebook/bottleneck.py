@@ -28,8 +28,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .critics import StackedMLP, make_critic
-from .ema import LogEMA
-from .objectives import batch_objective, critic_outputs
+from .module import StackedMINE
 from .utils import resolve_device
 
 __all__ = [
@@ -64,32 +63,6 @@ def scale_grad(x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     it). ``scale`` broadcasts against ``x`` (e.g. ``(K, 1, 1)`` for ``(K, B, d)``).
     """
     return _ScaleGrad.apply(x, torch.as_tensor(scale, dtype=x.dtype, device=x.device))
-
-
-class StackedMINE(nn.Module):
-    """K MINE estimators at once: :class:`minebook.MINE` for a stacked critic (chapter 10).
-
-    ``critic``: a :class:`minebook.ConcatCritic` with ``n_critics = K``. ``forward(x (K, B, dx),
-    z (K, B, dz))`` returns ``(K,)`` bounds in nats whose gradient (for the critic and for
-    the inputs) is the estimator's training gradient; with ``estimator="mine"`` a moving
-    average of ``mean(e^T)`` (one per member, rate ``ema_rate``) corrects the minibatch
-    gradient. In ``eval()`` mode it returns the plain DV value and leaves the average alone.
-    For ``K = 1`` it computes exactly what ``minebook.MINE`` does (tested).
-    """
-
-    def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
-                 generator: torch.Generator | None = None):
-        super().__init__()
-        self.critic, self.estimator, self.generator = critic, estimator, generator
-        self.ema = LogEMA(ema_rate)
-
-    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        t_joint, t_marg, scores = critic_outputs(self.critic, x, z, self.estimator, self.generator)
-        estimator = self.estimator
-        if estimator == "mine" and not self.training:
-            estimator = "mine_biased"
-        value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema)
-        return value.detach() + (train - train.detach())
 
 
 def mine_penalty(mine: StackedMINE, feats: torch.Tensor, z: torch.Tensor, beta) -> tuple[torch.Tensor, torch.Tensor]:
@@ -248,7 +221,7 @@ def train_ib(x_train, y_train, methods: Sequence[str], betas: Sequence[float], *
     if len(mine_idx):
         critic = make_critic(critic_kind, x.shape[1] if critic_input == "x" else dim_z, dim_z, critic_hidden,
                              len(mine_idx), critic_activation, gen).to(dev)
-        mine = StackedMINE(critic, "mine", ema_rate, gen)
+        mine = StackedMINE(critic, "mine", ema_rate, generator=gen)
         critic_opt = torch.optim.Adam(mine.parameters(), lr=critic_lr)
     hist = {key: np.full((steps, k), np.nan) for key in ("ce", "kl", "mine")}
     idx_mine = lambda: torch.randint(n, (len(mine_idx), batch_size), generator=gen).to(dev)

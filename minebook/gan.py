@@ -29,8 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .critics import ConcatCritic, StackedMLP
-from .ema import LogEMA
-from .objectives import batch_objective, critic_outputs
+from .module import StackedMINE as _CoreStackedMINE
 
 __all__ = [
     "grid_centres", "sample_grid", "assign_grid", "sample_spiral", "spiral_curve", "assign_spiral",
@@ -183,38 +182,25 @@ def standardize_batch(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     return (x - mean) / (scale + eps)
 
 
-class StackedMINE(nn.Module):
-    """:class:`~minebook.MINE` for a ``K``-member critic: K independent MI estimates at once.
+class StackedMINE(_CoreStackedMINE):
+    """:class:`minebook.StackedMINE` that can standardize ``x`` per batch first (chapter 8).
 
-    ``forward(x (K, B, dx), z (K, B, dz))`` -> ``(K,)`` nats: member ``k``'s bound on its batch,
-    whose gradient (critic parameters *and* inputs) is the estimator's training gradient (for
-    ``"mine"``, the EMA-corrected one, with one moving average per member). Built from the same
-    blocks as ``mb.MINE`` (``critic_outputs`` and ``batch_objective``); with ``K = 1`` it gives
-    the same numbers. With ``standardize``, ``x`` is first rescaled by
-    :func:`standardize_batch` (the critic then sees unit-scale inputs whatever the scale of the
-    generator's output). Sign convention as ``mb.MINE``: the critic maximises the sum, a model that
-    maximises MI adds ``- beta * mine(x, z)`` to its loss. Introduced in chapter 8.
+    ``forward(x (K, B, dx), z (K, B, dz))`` -> ``(K,)`` nats, as ``mb.StackedMINE``. With
+    ``standardize``, ``x`` is first rescaled by :func:`standardize_batch` (the critic then sees
+    unit-scale inputs whatever the scale of the generator's output). Sign convention as
+    ``mb.MINE``: the critic maximises the sum, a model that maximises MI adds
+    ``- beta * mine(x, z)`` to its loss.
     """
 
     def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
                  tau: float = 5.0, generator: torch.Generator | None = None, standardize: bool = False):
-        super().__init__()
-        self.critic = critic
+        super().__init__(critic, estimator, ema_rate, tau, generator)
         self.standardize = standardize
-        self.estimator = estimator
-        self.tau = float(tau)
-        self.ema = LogEMA(ema_rate)
-        self.generator = generator
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         if self.standardize:
             x = standardize_batch(x)
-        estimator = self.estimator
-        if estimator == "mine" and not self.training:
-            estimator = "mine_biased"  # evaluation: the DV value, no moving-average update
-        t_joint, t_marg, scores = critic_outputs(self.critic, x, z, estimator, self.generator)
-        value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema, self.tau)
-        return value.detach() + (train - train.detach())
+        return super().forward(x, z)
 
 
 # --------------------------------------------------------------------------- training

@@ -36,24 +36,20 @@ from ._checks import ESTIMATORS
 from .ema import LogEMA
 from .objectives import batch_objective, critic_outputs
 
-__all__ = ["MINE"]
+__all__ = ["MINE", "StackedMINE"]
 
 
-class MINE(nn.Module):
-    """Mutual information neural estimator as a module (Belghazi et al. 2018).
+class StackedMINE(nn.Module):
+    """K MINE estimators at once, for a ``K``-member critic (chapter 8; also chapters 9, 10).
 
-    ``critic``: a one-member :class:`~minebook.ConcatCritic` or
-    :class:`~minebook.SeparableCritic`. ``estimator``: any neural estimator of
-    ``estimate_mi``; the default ``"mine"`` uses the moving average ``ema_rate`` to correct
-    the minibatch gradient. ``forward(x (B, dx), z (B, dz))`` returns a scalar in nats whose
-    value is the estimator's bound on this batch and whose gradient (for the critic *and*
-    for ``x``, ``z``) is the estimator's training gradient. Marginal samples come from an
-    in-batch derangement of ``z`` (a shuffle with no fixed point, drawn from ``generator``),
-    or all off-diagonal pairs for separable critics; the joint and shuffled pairs go through
-    the critic in one forward pass. In ``eval()`` mode ``"mine"`` returns the DV value
-    without updating its moving average.
-
-    Introduced in chapter 8; also used in chapters 9 and 10.
+    ``critic``: a :class:`~minebook.ConcatCritic` or :class:`~minebook.SeparableCritic` with
+    ``n_critics = K``. ``forward(x (K, B, dx), z (K, B, dz))`` returns ``(K,)`` bounds in
+    nats, member ``k``'s bound on its own batch, whose gradient (for the critic *and* for the
+    inputs) is the estimator's training gradient; with ``estimator="mine"`` one moving average
+    of ``mean(e^T)`` per member (rate ``ema_rate``) corrects the minibatch gradient. Marginal
+    samples and ``eval()`` mode as for :class:`MINE`, which is this class with ``K = 1``.
+    Sign convention: see the module docstring (a model that maximises MI adds
+    ``- beta * mine(x, z).sum()`` to its loss).
     """
 
     def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
@@ -62,8 +58,6 @@ class MINE(nn.Module):
         if estimator not in ESTIMATORS or estimator == "ksg":
             raise ValueError(f"unknown estimator {estimator!r} for MINE; choose one of "
                              f"{', '.join(e for e in ESTIMATORS if e != 'ksg')}.")
-        if getattr(critic, "n_critics", 1) != 1:
-            raise ValueError("MINE needs a one-member critic (n_critics=1).")
         self.critic = critic
         self.estimator = estimator
         self.tau = float(tau)
@@ -75,6 +69,44 @@ class MINE(nn.Module):
         return self.ema.ema_rate
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3 or z.dim() != 3 or x.shape[:2] != z.shape[:2]:
+            raise ValueError(f"StackedMINE expects x (K, B, dx) and z (K, B, dz) with the same K and B; "
+                             f"got {tuple(x.shape)} and {tuple(z.shape)}.")
+        if x.shape[1] < 2:
+            raise ValueError("MINE needs a batch of at least 2 samples to shuffle marginals.")
+        estimator = self.estimator
+        if estimator == "mine" and not self.training:
+            estimator = "mine_biased"  # evaluation: the DV value, no moving-average update
+        t_joint, t_marg, scores = critic_outputs(self.critic, x, z, estimator, self.generator)
+        value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema, self.tau)
+        return value.detach() + (train - train.detach())
+
+
+class MINE(StackedMINE):
+    """Mutual information neural estimator as a module (Belghazi et al. 2018).
+
+    ``critic``: a one-member :class:`~minebook.ConcatCritic` or
+    :class:`~minebook.SeparableCritic`. ``estimator``: any neural estimator of
+    ``estimate_mi``; the default ``"mine"`` uses the moving average ``ema_rate`` to correct
+    the minibatch gradient. ``forward(x (B, dx), z (B, dz))`` returns a scalar in nats whose
+    value is the estimator's bound on this batch and whose gradient (for the critic *and*
+    for ``x``, ``z``) is the estimator's training gradient. Marginal samples come from an
+    in-batch derangement of ``z`` (a shuffle with no fixed point, drawn from ``generator``),
+    or all off-diagonal pairs for separable critics; the joint and shuffled pairs go through
+    the critic in one forward pass. In ``eval()`` mode ``"mine"`` returns the DV value
+    without updating its moving average. For many estimators at once (a stacked critic),
+    use :class:`StackedMINE`.
+
+    Introduced in chapter 8; also used in chapters 9 and 10.
+    """
+
+    def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
+                 tau: float = 5.0, generator: torch.Generator | None = None):
+        if getattr(critic, "n_critics", 1) != 1:
+            raise ValueError("MINE needs a one-member critic (n_critics=1); use minebook.StackedMINE for K members.")
+        super().__init__(critic, estimator, ema_rate, tau, generator)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         if x.dim() == 1:
             x = x.unsqueeze(-1)
         if z.dim() == 1:
@@ -84,10 +116,4 @@ class MINE(nn.Module):
                              f"{tuple(x.shape)} and {tuple(z.shape)}.")
         if len(x) < 2:
             raise ValueError("MINE needs a batch of at least 2 samples to shuffle marginals.")
-        t_joint, t_marg, scores = critic_outputs(self.critic, x.unsqueeze(0), z.unsqueeze(0),
-                                                 self.estimator, self.generator)
-        estimator = self.estimator
-        if estimator == "mine" and not self.training:
-            estimator = "mine_biased"  # evaluation: the DV value, no moving-average update
-        value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema, self.tau)
-        return (value.detach() + (train - train.detach())).squeeze(0)
+        return super().forward(x.unsqueeze(0), z.unsqueeze(0)).squeeze(0)

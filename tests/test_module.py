@@ -172,3 +172,31 @@ def test_shuffle_rows_is_a_derangement():
         shuffled = mb.shuffle_rows(z, gen)
         assert (shuffled != z).all(), "a joint pair survived the shuffle"
         assert torch.equal(shuffled.sort(dim=1).values, z)
+
+
+@pytest.mark.parametrize("estimator", ["mine_biased", "mine_f", "infonce", "jsd"])
+def test_stacked_mine_members_equal_single_mine(estimator):
+    """mb.StackedMINE with K members = K MINE modules on each member's critic (separable: no shuffle)."""
+    g = torch.Generator().manual_seed(3)
+    critic = mb.SeparableCritic(2, 3, hidden=(8,), embed_dim=4, n_critics=3, generator=g)
+    x, z = torch.randn(3, 16, 2, generator=g), torch.randn(3, 16, 3, generator=g)
+    stacked = mb.StackedMINE(critic, estimator=estimator)(x, z)
+    assert stacked.shape == (3,)
+    for k in range(3):
+        single = mb.MINE(critic.member(k), estimator=estimator)(x[k], z[k])
+        torch.testing.assert_close(stacked[k], single, rtol=1e-5, atol=1e-5)
+
+
+def test_stacked_mine_bad_shapes_and_estimator():
+    critic = mb.ConcatCritic(2, 2, hidden=(8,), n_critics=2)
+    mine = mb.StackedMINE(critic)
+    with pytest.raises(ValueError, match=r"x \(K, B, dx\)"):
+        mine(torch.randn(16, 2), torch.randn(16, 2))
+    with pytest.raises(ValueError, match="same K and B"):
+        mine(torch.randn(2, 16, 2), torch.randn(2, 15, 2))
+    with pytest.raises(ValueError, match="at least 2"):
+        mine(torch.randn(2, 1, 2), torch.randn(2, 1, 2))
+    with pytest.raises(ValueError, match="unknown estimator"):
+        mb.StackedMINE(critic, estimator="ksg")
+    with pytest.raises(ValueError, match="StackedMINE"):
+        mb.MINE(critic)
