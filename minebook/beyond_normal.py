@@ -250,14 +250,16 @@ def beyond_normal_tasks(dim: int = 3, rho: float = 0.8, df: float = 2.0) -> list
 # --------------------------------------------------------------------------- evaluation
 def run_estimators(tasks: Sequence[Task], n: int, seeds: Sequence[int], estimators: Sequence[str],
                    neural_kwargs: dict | None = None, critic_for: dict | None = None,
-                   progress: bool = False) -> dict[str, np.ndarray]:
+                   progress: bool = False, ess: dict | None = None) -> dict[str, np.ndarray]:
     """Every estimator on every task and seed (chapter 12).
 
     Neural estimators train one stacked ensemble per estimator over all ``len(tasks) x len(seeds)``
     data sets at once (:func:`minebook.estimate.estimate_mi_many`); ``"ksg"`` and ``"gaussian"``
     (:func:`gaussian_baseline_mi`) need no training. ``critic_for`` maps an estimator to its critic
     kind (default ``"concat"``). Returns ``{estimator: array (n_tasks, n_seeds)}`` of estimates in
-    nats (held-out for the neural ones).
+    nats (held-out for the neural ones). If a dict ``ess`` is given, it receives
+    ``{estimator: array (n_tasks, n_seeds)}`` of :attr:`minebook.MIEstimate.ess` (the effective
+    number of held-out marginal pairs, NaN for InfoNCE) for the neural estimators.
     """
     from .estimate import estimate_mi_many
     from .ksg import ksg
@@ -275,5 +277,7 @@ def run_estimators(tasks: Sequence[Task], n: int, seeds: Sequence[int], estimato
             res = estimate_mi_many(data, estimator=est, critic=kind, progress=progress,
                                    **(neural_kwargs or {}))
             values = [r.mi for r in res]
+            if ess is not None:
+                ess[est] = np.asarray([r.ess for r in res], dtype=float).reshape(shape)
         out[est] = np.asarray(values, dtype=float).reshape(shape)
     return out

@@ -50,7 +50,10 @@ class MIEstimate:
     ``None`` for KSG), ``diverged`` with ``message``, ``n_train`` (rows trained on),
     ``n_val`` (training rows set aside to choose the read-out critic), ``n_test`` (held-out
     rows of the read-out), ``selected_step`` (the last step of the window whose averaged
-    critic was chosen; ``-1`` without selection) and ``seconds``.
+    critic was chosen; ``-1`` without selection), ``seconds`` and ``ess``: the effective number
+    of held-out marginal pairs behind the partition term ``log E_Q[e^T]`` (or ``E_Q[e^(T-1)]``),
+    Kish's ``(sum w)^2 / sum w^2`` with ``w = e^T`` (NaN for InfoNCE and KSG). A small ``ess``
+    means that a handful of pairs decide the estimate (heavy tails, chapter 12).
     """
 
     mi: float
@@ -66,6 +69,7 @@ class MIEstimate:
     seconds: float = 0.0
     n_val: int = 0
     selected_step: int = -1
+    ess: float = float("nan")
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -200,6 +204,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                                            progress, desc or f"{estimator} x{len(data)}", average_last,
                                            n_checkpoints if n_val else 0)
         mi, mi_std = runner.read_out(estimator, tau, n_shuffles, batch_size)
+        ess = runner.read_out_ess
     seconds = time.perf_counter() - start
     results = []
     for j in range(len(data)):
@@ -207,8 +212,9 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          history=history[:, j], grad_norms=grad_norms[:, j],
                          critic=runner.member_critic(j), n_train=n_train - n_val, n_test=n_test,
                          seconds=seconds / len(data), n_val=n_val,
-                         selected_step=int(runner.selected_step[j]))
+                         selected_step=int(runner.selected_step[j]), ess=float(ess[j]))
         _flag_divergence(res, n_test)
+        _flag_few_pairs(res)
         results.append(res)
     return results
 
@@ -256,6 +262,22 @@ def _flag_divergence(res: MIEstimate, n_test: int) -> None:
             res.message += f" (The held-out value comes from the critic validated at step {res.selected_step}.)"
         warnings.warn(f"estimate_mi ({res.estimator}) diverged: {res.message}", RuntimeWarning,
                       stacklevel=3)
+
+
+#: Below this many effective marginal pairs (``MIEstimate.ess``) a held-out DV/NWJ read-out is
+#: decided by a handful of samples: ``estimate_mi`` warns (chapter 12).
+MIN_EFFECTIVE_PAIRS = 100
+
+
+def _flag_few_pairs(res: MIEstimate) -> None:
+    """Warn (and say so in ``res.message``) when the partition term rests on few marginal pairs."""
+    if not res.ess < MIN_EFFECTIVE_PAIRS:  # NaN (InfoNCE, KSG) never warns
+        return
+    note = (f"the held-out partition term rests on about {res.ess:.0f} effective marginal pairs "
+            f"(Kish's ESS of e^T, fewer than {MIN_EFFECTIVE_PAIRS}): a few extreme samples decide "
+            "the estimate. Squash long tails (e.g. np.arcsinh), or use estimator='smile' or 'ksg'.")
+    res.message = f"{res.message} {note}".strip()
+    warnings.warn(f"estimate_mi ({res.estimator}): {note}", RuntimeWarning, stacklevel=3)
 
 
 class _Ensemble:
@@ -425,11 +447,14 @@ class _Ensemble:
         ever counted as a marginal one. InfoNCE: held-out batches of ``batch_size``.
         """
         x, z = self.x_test, self.z_test
+        self.read_out_ess = np.full(self.K, np.nan)
         if estimator == "infonce":
             passes = n_shuffles if self.critic.separable else 1
             return _infonce_read_out(self.critic, x, z, batch_size, passes, self.generators)
         shifts = self._draw_shifts(x.shape[1], n_shuffles)
-        return self._estimate(x, z, estimator, tau, shifts, batch_size)
+        value, std = self._estimate(x, z, estimator, tau, shifts, batch_size)
+        self.read_out_ess = self._last_ess
+        return value, std
 
     def _draw_shifts(self, n: int, n_shifts: int) -> torch.Tensor:
         """``(K, min(n_shifts, n - 1))`` distinct cyclic shifts in ``[1, n)`` per member."""
@@ -450,6 +475,7 @@ class _Ensemble:
             cols = (arange + shifts[:, s:s + 1]) % n  # (K, n)
             z_s = torch.gather(z, 1, cols.unsqueeze(-1).expand_as(z))
             t_marg[:, s] = self._scores_in_chunks(x, z_s)
+        self._last_ess = _effective_pairs(t_marg, tau if estimator == "smile" else None)
         if estimator == "mine_f":
             return _nwj_read_out(t_joint, t_marg, shifts)
         return _dv_read_out(t_joint, t_marg, shifts, tau if estimator == "smile" else None)
@@ -464,6 +490,19 @@ class _Ensemble:
         mx, sx, mz, sz = self.scalers[j]
         # On the training device, buffers included (raw inputs are moved there by the critic).
         return StandardizedCritic(self.critic.member(j).eval(), mx, sx, mz, sz).to(self.device)
+
+
+def _effective_pairs(t_marg: torch.Tensor, tau: float | None = None) -> np.ndarray:
+    """Kish's effective sample size of the weights ``e^T`` over all marginal pairs, ``(K,)``.
+
+    ``t_marg``: ``(K, ...)`` marginal scores. ``(sum w)^2 / sum w^2`` in log space; SMILE's
+    clipped scores when ``tau`` is given. Equal weights give the number of pairs; one
+    dominant pair gives about 1 (chapter 12).
+    """
+    t = t_marg.reshape(t_marg.shape[0], -1).double()
+    if tau is not None:
+        t = t.clamp(-tau, tau)
+    return torch.exp(2 * torch.logsumexp(t, 1) - torch.logsumexp(2 * t, 1)).cpu().numpy()
 
 
 def _adam(params, lr, device):

@@ -102,8 +102,11 @@ def test_gaussian_baseline_exact_for_gaussians():
 
 def test_run_estimators_shapes():
     tasks = bn.beyond_normal_tasks()[:2]
+    ess = {}
     out = bn.run_estimators(tasks, 400, [0, 1], ["gaussian", "ksg", "mine"],
-                            neural_kwargs=dict(steps=3, batch_size=32, hidden=(8,)))
+                            neural_kwargs=dict(steps=3, batch_size=32, hidden=(8,)), ess=ess)
     assert set(out) == {"gaussian", "ksg", "mine"}
     for v in out.values():
         assert v.shape == (2, 2) and np.all(np.isfinite(v))
+    assert set(ess) == {"mine"} and ess["mine"].shape == (2, 2)
+    assert np.all((ess["mine"] >= 1) & (ess["mine"] <= 100 * 20 + 1e-6))  # 100 held-out rows x 20 shifts

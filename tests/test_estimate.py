@@ -282,3 +282,37 @@ def test_bad_pairs_for_estimate_mi_many():
         mb.estimate_mi_many([(x, z), (x[:, :1], z)], steps=1)
     with pytest.raises(ValueError, match="unknown estimator"):
         mb.estimate_mi_many([(x, z)], estimator="MINE")
+
+
+def test_effective_pairs_counts_equal_weights_and_one_dominant_pair():
+    from minebook.estimate import _effective_pairs
+
+    flat = torch.zeros(1, 4, 250)
+    assert _effective_pairs(flat)[0] == pytest.approx(1000.0)
+    spike = flat.clone()
+    spike[0, 0, 0] = 50.0  # e^50 outweighs the other 999 pairs together
+    assert _effective_pairs(spike)[0] == pytest.approx(1.0, abs=1e-6)
+    assert _effective_pairs(spike, tau=5.0)[0] > 50  # SMILE clips the spike to e^5: about 57 pairs
+
+
+def test_result_reports_effective_pairs():
+    x, z = mb.correlated_gaussian(2000, 1, 0.5, seed=0)
+    est = mb.estimate_mi(x, z, **SMALL)
+    n_pairs = est.n_test * SMALL["n_shuffles"]
+    assert 0.5 * n_pairs < est.ess <= n_pairs + 1e-6  # moderate MI: most pairs count
+    assert math.isnan(mb.estimate_mi(x, z, estimator="ksg").ess)
+
+
+def test_few_effective_pairs_warn_and_are_reported():
+    from minebook.estimate import MIN_EFFECTIVE_PAIRS, _flag_few_pairs
+
+    res = mb.MIEstimate(mi=1.0, mi_std=0.1, estimator="mine", ess=12.0)
+    with pytest.warns(RuntimeWarning, match="12 effective marginal pairs"):
+        _flag_few_pairs(res)
+    assert "arcsinh" in res.message and not res.diverged
+    for ess in (float("nan"), float(MIN_EFFECTIVE_PAIRS)):
+        quiet = mb.MIEstimate(mi=1.0, mi_std=0.1, estimator="mine", ess=ess)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _flag_few_pairs(quiet)
+        assert quiet.message == ""
