@@ -60,7 +60,8 @@ class Variant:
 
 
 #: The table of chapter 11: global and local DIM with each estimator, plus prior matching
-#: with the paper's weights (DIM(G): alpha=1, gamma=1; DIM(L): beta=1, gamma=0.1).
+#: with the paper's weights (DIM(G): alpha=1, gamma=1; DIM(L): beta=1, gamma=0.1), with
+#: JSD (the paper's default) and, for DIM(L), with InfoNCE too.
 PAPER_VARIANTS = (
     Variant("DIM(G) JSD", alpha=1.0, estimator="jsd"),
     Variant("DIM(G) InfoNCE", alpha=1.0, estimator="infonce"),
@@ -70,6 +71,7 @@ PAPER_VARIANTS = (
     Variant("DIM(L) DV", beta=1.0, estimator="dv"),
     Variant("DIM(G) JSD + prior", alpha=1.0, gamma=1.0, estimator="jsd"),
     Variant("DIM(L) JSD + prior", beta=1.0, gamma=0.1, estimator="jsd"),
+    Variant("DIM(L) InfoNCE + prior", beta=1.0, gamma=0.1, estimator="infonce"),
     Variant("supervised", supervised=True),
 )
 
@@ -354,16 +356,20 @@ def embed_2d(codes, seed: int = 0, max_iter: int = 500) -> np.ndarray:
         return tsne.fit_transform(c)
 
 
-def mi_between_input_and_code(x, codes: torch.Tensor, **kwargs) -> np.ndarray:
+def mi_between_input_and_code(x, codes: torch.Tensor, return_ess: bool = False, **kwargs):
     """MINE estimate of ``I(X; Y)`` (nats) for each member's code, ``codes (K, n, d)`` (chapter 11).
 
     Trains K statistics networks at once with :func:`minebook.estimate_mi_many` (estimator
     ``"mine"`` by default; ``kwargs`` go there) and reads each estimate out on held-out
     pairs. With X uniform over n images, ``I(X; Y) <= log n`` for any encoder: the estimate
-    says how much of an image's identity a critic can recover from its code.
+    says how much of an image's identity a critic can recover from its code. Returns the
+    ``(K,)`` estimates, or ``(estimates, ess)`` with ``return_ess=True``: the effective
+    number of held-out marginal pairs behind each read-out (:attr:`MIEstimate.ess`).
     """
     from .estimate import estimate_mi_many
 
     x = np.asarray(x, dtype=np.float32)
     pairs = [(x, c.cpu().numpy()) for c in codes]
-    return np.array([r.mi for r in estimate_mi_many(pairs, **kwargs)])
+    results = estimate_mi_many(pairs, **kwargs)
+    mi = np.array([r.mi for r in results])
+    return (mi, np.array([r.ess for r in results])) if return_ess else mi

@@ -36,6 +36,7 @@ seed = 0
 
 # %%
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -100,7 +101,7 @@ cfg
 # The *supervised encoder* has the same architecture, trained end to end with cross-entropy
 # through a linear head.
 #
-# All 9 configurations, 2 seeds each, train at once as one stacked ensemble of 18 encoders
+# All 10 configurations, 2 seeds each, train at once as one stacked ensemble of 20 encoders
 # (`im.train_dim`), each with its own critics and objective.
 
 # %%
@@ -146,7 +147,7 @@ plt.show()
 # * a **few-label linear probe** with only 3 and 10 labelled digits per class (5 random
 #   labelled subsets, averaged).
 #
-# The random-encoder baseline is the 9 random initialisations of the first seed (one per
+# The random-encoder baseline is the 10 random initialisations of the first seed (one per
 # configuration: they differ only in their random weights).
 
 # %%
@@ -181,7 +182,9 @@ def by_variant(acc):
 # %%
 x_all = np.concatenate([data.x_train, data.x_test])
 codes_all = torch.cat([im.encode(ens.encoder, x_all)[first], im.encode(ens.random, x_all)[first[:1]]])
-mi = im.mi_between_input_and_code(x_all, codes_all, seed=seed, **cfg["mi"])
+with warnings.catch_warnings():  # estimate_mi warns about few effective pairs: we report them below
+    warnings.filterwarnings("ignore", message="estimate_mi", category=RuntimeWarning)
+    mi, mi_ess = im.mi_between_input_and_code(x_all, codes_all, seed=seed, return_ess=True, **cfg["mi"])
 
 # %% [markdown]
 # ## Results
@@ -202,6 +205,9 @@ row = f"{'random encoder':22s} {lin_r.mean():7.1f} {mlp_r.mean():7.1f} "
 print(row + " ".join(f"{few_r[p].mean():8.1f}" for p in few) + f" {mi[-1]:7.2f}")
 print(f"\ntest accuracy (%), mean over {n_seeds} seeds (random encoder: mean over {len(lin_r)} initialisations); "
       "I(X;Y): MINE estimate in nats (first seed)")
+print(f"I(X;Y) read-outs rest on {mi_ess.min():.0f} to {mi_ess.max():.0f} effective held-out marginal pairs "
+      f"({(mi_ess < mb.estimate.MIN_EFFECTIVE_PAIRS).sum()} of {len(mi_ess)} below "
+      f"{mb.estimate.MIN_EFFECTIVE_PAIRS}, where estimate_mi warns)")
 
 # %% [markdown]
 # The DIM paper's numbers on CIFAR-10 (a conv net, 200-unit MLP probe on the 64-d code
@@ -247,14 +253,24 @@ plt.show()
 #   better features — they throw away what is specific to one image.
 # * **Estimators**: with DIM(L), InfoNCE and JSD give the best codes and DV the worst, in
 #   line with the paper's remark that DV is the least stable of the three.
-# * **Prior matching hurt here.** With the paper's weights ($\gamma = 1$ for DIM(G), 0.1 for
-#   DIM(L)) the codes, squashed into $[0,1]^{64}$ and pushed towards independent uniform
-#   coordinates, lose 10 to 15 points of probe accuracy. We did not tune it further; on
-#   CIFAR the paper uses it in every configuration.
+# * **Prior matching hurt here, and how much depends on the estimator.** With the paper's
+#   weights ($\gamma = 1$ for DIM(G), 0.1 for DIM(L)) the codes, squashed into $[0,1]^{64}$
+#   and pushed towards independent uniform coordinates, lose far more probe accuracy with
+#   JSD than with InfoNCE (the `prior matching changes...` line below). A likely reason: the
+#   JSD objective saturates once the critic separates joint from shuffled pairs (its
+#   softplus gradients fade), so the adversarial term, which never fades, takes over the
+#   encoder; InfoNCE keeps pulling each code towards its own image against all others in
+#   the batch. We did not tune the prior further; on CIFAR the paper uses it in every
+#   configuration.
+# * **The $I(X;Y)$ read-outs are rough.** They rest on few effective held-out marginal pairs
+#   (the line under the table; `estimate_mi` warns below 100, see
+#   [chapter 12](12_beyond_mine.ipynb)): a handful of image-code pairs with a large
+#   $e^{T}$ decide the partition term. We compare them only where they differ by 0.3 nats
+#   or more.
 #
 # What this means for the claim we set out to test — *every DIM variant beats the random
 # encoder's linear probe by at least 5 points* — is that it does **not** hold on 8x8 digits:
-# it holds for the local variants in the few-label probe, and fails for the global and the
+# it holds for DIM(L) with JSD and InfoNCE in the few-label probe, and fails for the global and the
 # prior-matched ones in every probe. The checks below assert what does hold.
 #
 # ## What we checked
@@ -268,6 +284,8 @@ plt.show()
 # * the MINE estimate of $I(X;Y)$ is higher for DIM(G) than for DIM(L) (mean over
 #   estimators, by at least 0.3 nats) and higher for DIM(G) than for the random encoder
 #   (by at least 1 nat).
+# * with the prior, DIM(L) with InfoNCE loses at least 3 points less linear-probe accuracy
+#   than the JSD variants do.
 
 # %%
 def mean_of(rows, table):
@@ -292,6 +310,11 @@ mi_g_r = float(np.mean(mi[glob]) - mi[-1])
 print(f"local - global: {local_vs_global:+.1f} points; supervised - best DIM: {sup_margin:+.1f} points; "
       f"I(X;Y) global - local: {mi_g_l:+.2f} nats, global - random: {mi_g_r:+.2f} nats")
 jsd_l, nce_l, dv_l = (names.index(f"DIM(L) {e}") for e in ("JSD", "InfoNCE", "DV"))
+prior_jsd = [names.index("DIM(G) JSD + prior"), names.index("DIM(L) JSD + prior")]
+prior_drop_jsd = mean_of(prior_jsd, lin_t) - mean_of([names.index("DIM(G) JSD"), jsd_l], lin_t)
+prior_drop_nce = lin_t[names.index("DIM(L) InfoNCE + prior")].mean() - lin_t[nce_l].mean()
+print(f"prior matching changes the linear probe by {prior_drop_jsd:+.1f} points with JSD, "
+      f"{prior_drop_nce:+.1f} with InfoNCE (DIM(L))")
 if budget == "full":
     for j in (jsd_l, nce_l):
         assert gain_few[j] >= 5, f"{names[j]}: only {gain_few[j]:+.1f} points over random with {few_p} labels/class"
@@ -300,12 +323,13 @@ if budget == "full":
     assert sup_margin >= 1, f"supervised beats the best DIM variant by only {sup_margin:+.1f} points"
     assert mi_g_l >= 0.3, f"I(X;Y) of DIM(G) exceeds DIM(L)'s by only {mi_g_l:+.2f} nats"
     assert mi_g_r >= 1.0, f"I(X;Y) of DIM(G) exceeds the random encoder's by only {mi_g_r:+.2f} nats"
+    assert prior_drop_nce - prior_drop_jsd >= 3, (
+        f"prior matching costs InfoNCE {prior_drop_nce:+.1f} points and JSD {prior_drop_jsd:+.1f}: not 3 apart")
 
 # %% tags=["nbval-check-output"]
 every = all(gain_lin[j] >= 5 for j in dim_rows)
 n_beat = sum(gain_few[j] >= 5 for j in dim_rows)
 order = lin_t[nce_l].mean() >= lin_t[dv_l].mean() and lin_t[jsd_l].mean() >= lin_t[dv_l].mean()
-prior_drop = mean_of(prior, lin_t) - mean_of([names.index("DIM(G) JSD"), jsd_l], lin_t)
 mb.report.record("11_deep_infomax", [
     {"claim": "Local DIM gives much better features than global DIM",
      "paper": "CIFAR-10, 64-d code: DIM(L) JSD 66.96%, NCE 69.13% vs DIM(G) 43.17%",
@@ -334,8 +358,11 @@ mb.report.record("11_deep_infomax", [
      "note": "our estimates are capped near log 1797 = 7.5 nats"},
     {"claim": "Matching a uniform prior (adversarially) keeps the code useful",
      "paper": "used in all DIM configurations (gamma = 1 for DIM(G), 0.1 for DIM(L))",
-     "ours": f"prior matching changes the linear probe by {prior_drop:+.1f} points (JSD variants)",
-     "verdict": "reproduced" if prior_drop > -2 else "not reproduced"},
+     "ours": f"linear probe with the prior minus without: JSD {prior_drop_jsd:+.1f} points, "
+             f"InfoNCE (DIM(L)) {prior_drop_nce:+.1f} points",
+     "verdict": ("reproduced" if min(prior_drop_jsd, prior_drop_nce) > -2 else
+                 "partly" if max(prior_drop_jsd, prior_drop_nce) > -3 else "not reproduced"),
+     "note": "the cost depends on the estimator: small with InfoNCE, large with JSD"},
 ])
 if budget == "full":
     print("PASS DIM(L) JSD and InfoNCE beat the random encoder by at least 5 points (few-label linear probe)")
@@ -343,6 +370,7 @@ if budget == "full":
     print("PASS local DIM beats global DIM by at least 3 points (linear probe)")
     print("PASS the supervised encoder beats every DIM variant")
     print("PASS MINE's I(X;Y): DIM(G) above DIM(L) and above the random encoder")
+    print("PASS prior matching costs DIM(L) InfoNCE at least 3 points less than the JSD variants")
     print("PASS every DIM variant beats the random encoder by 5 points" if every else
           "NOTE not every DIM variant beats the random encoder by 5 points: see the table")
 else:

@@ -126,8 +126,10 @@ def test_mi_between_input_and_code_orders_codes():
     x = rng.standard_normal((1200, 2)).astype(np.float32)
     codes = torch.stack([torch.as_tensor(x + 0.1 * rng.standard_normal(x.shape)),
                          torch.as_tensor(rng.standard_normal(x.shape))]).float()
-    mi = im.mi_between_input_and_code(x, codes, steps=300, batch_size=128, hidden=(32, 32))
+    mi, ess = im.mi_between_input_and_code(x, codes, steps=300, batch_size=128, hidden=(32, 32), return_ess=True)
     assert mi[0] > 2.0 and abs(mi[1]) < 0.3
+    assert ess.shape == (2,) and (ess > 1).all()
+    np.testing.assert_allclose(im.mi_between_input_and_code(x, codes, steps=300, batch_size=128, hidden=(32, 32)), mi)
 
 
 def test_embed_2d_shape_and_determinism():
