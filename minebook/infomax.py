@@ -37,6 +37,7 @@ __all__ = [
     "DIM_ESTIMATORS", "Variant", "PAPER_VARIANTS", "extract_patches", "StackedDIMEncoder",
     "dim_scores_global", "dim_scores_local", "dim_objective", "train_dim", "DIMEnsemble",
     "encode", "train_probe", "probe_accuracy", "few_label_accuracy", "embed_2d", "mi_between_input_and_code",
+    "prior_matching_sweep",
 ]
 
 DIM_ESTIMATORS = ("jsd", "infonce", "dv")
@@ -373,3 +374,27 @@ def mi_between_input_and_code(x, codes: torch.Tensor, return_ess: bool = False, 
     results = estimate_mi_many(pairs, **kwargs)
     mi = np.array([r.mi for r in results])
     return (mi, np.array([r.ess for r in results])) if return_ess else mi
+
+
+def prior_matching_sweep(data, gammas: Sequence[float], estimators: Sequence[str] = ("jsd", "infonce"), *,
+                         seed: int = 0, probe_steps: int = 300, last: int = 200, **train_kwargs) -> dict:
+    """DIM(L) with prior weights ``gammas`` for each estimator, trained as one ensemble (chapter 11).
+
+    ``data``: a :class:`minebook.datasets.Split` (standardized flattened images). Trains
+    ``len(estimators) * len(gammas)`` members (``beta = 1``; ``gamma = 0`` is plain DIM(L),
+    no sigmoid, no discriminator) with :func:`train_dim` (``train_kwargs`` go there) and
+    returns arrays of shape ``(len(estimators), len(gammas))``: ``"linear"``, the test
+    accuracy (%) of a linear probe on the frozen codes, and ``"discriminator"``, the prior
+    discriminator's mean accuracy over the last ``last`` steps (0.5: it cannot tell codes
+    from uniform samples, i.e. the prior is matched; NaN where ``gamma = 0``).
+    """
+    variants = [Variant(f"DIM(L) {e} gamma={g:g}", beta=1.0, gamma=float(g), estimator=e)
+                for e in estimators for g in gammas]
+    ens = train_dim(data.x_train, data.y_train, variants, seed=seed, **train_kwargs)
+    codes_tr, codes_te = encode(ens.encoder, data.x_train), encode(ens.encoder, data.x_test)
+    acc = probe_accuracy(*train_probe(codes_tr, data.y_train, steps=probe_steps, seed=seed), codes_te, data.y_test)
+    tail = ens.history["prior_d"][-max(int(last), 1):]
+    d_acc = np.array([tail[:, j].mean() if v.gamma > 0 else np.nan for j, v in enumerate(variants)])
+    shape = (len(estimators), len(gammas))
+    return {"gammas": np.asarray(gammas, dtype=float), "estimators": list(estimators),
+            "linear": acc.reshape(shape), "discriminator": d_acc.reshape(shape)}

@@ -136,3 +136,14 @@ def test_embed_2d_shape_and_determinism():
     codes = torch.randn(40, 8)
     a, b = im.embed_2d(codes, seed=1, max_iter=250), im.embed_2d(codes, seed=1, max_iter=250)
     assert a.shape == (40, 2) and np.allclose(a, b)
+
+
+def test_prior_matching_sweep_shapes_and_no_discriminator_without_prior():
+    from minebook import datasets
+    data = datasets.load_digits()
+    out = im.prior_matching_sweep(data, (0.0, 0.5), ("jsd", "infonce"), steps=8, batch_size=16, channels=4,
+                                  hidden=(8,), critic_hidden=8, embed=4, probe_steps=5, last=4)
+    assert out["linear"].shape == out["discriminator"].shape == (2, 2)
+    assert ((out["linear"] >= 0) & (out["linear"] <= 100)).all()
+    assert np.isnan(out["discriminator"][:, 0]).all()
+    assert ((out["discriminator"][:, 1] >= 0) & (out["discriminator"][:, 1] <= 1)).all()
