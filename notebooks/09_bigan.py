@@ -29,7 +29,7 @@
 #
 # We reproduce the experiment on the 25-Gaussians grid of [chapter 8](08_gan_mode_collapse.ipynb),
 # where reconstructions can be drawn and checked mode by mode: BiGAN against BiGAN+MINE with
-# the same networks, optimizer, seeds and data, 3 seeds each, all trained as one stacked
+# the same networks, optimizer, seeds and data, 8 seeds each, all trained as one stacked
 # ensemble (`minebook.bigan.train_bigan`).
 
 # %% tags=["parameters"]
@@ -54,7 +54,7 @@ cfg = {
                   n_eval=400, log_every=5, mi_steps=20),
 }[budget]
 STD = 0.05
-N_SEEDS = 3
+N_SEEDS = 8
 VARIANTS = [("BiGAN", 0.0, True), ("BiGAN+MINE", 1.0, True), ("BiGAN+MINE, no clipping", 1.0, False)]
 NAMES = [v[0] for v in VARIANTS]
 COLORS = ("C3", "C0", "C2")
@@ -161,11 +161,11 @@ plt.show()
 # %% [markdown]
 # ## Metrics over seeds
 #
-# Mean ± standard deviation over the 3 seeds, on 2500 held-out points: reconstruction error,
+# Mean ± standard deviation over the 8 seeds, on 2500 held-out points: reconstruction error,
 # the fraction of reconstructions whose nearest mode is the mode of $x$ (our analogue of the
 # paper's "reconstruction accuracy"), MINE's estimate of $I(x; E(x))$ over the last 200
 # training steps, a held-out estimate of the same MI by a fresh statistics network
-# (`mb.estimate_mi_many`, all nine encoders at once), and, for the generator, the modes of the
+# (`mb.estimate_mi_many`, all 24 encoders at once), and, for the generator, the modes of the
 # grid that $G(z)$ captures (chapter 8's metric).
 
 # %%
@@ -191,22 +191,30 @@ for name in NAMES:
 
 # %%
 err_bigan, err_mine = table["BiGAN"]["error"].mean(), table["BiGAN+MINE"]["error"].mean()
+same_bigan, same_mine = table["BiGAN"]["same"].mean(), table["BiGAN+MINE"]["same"].mean()
+seeds_better = int((table["BiGAN+MINE"]["error"] < np.median(table["BiGAN"]["error"])).sum())
+print(f"BiGAN+MINE / BiGAN: reconstruction error x{err_mine / err_bigan:.2f}, same-mode fraction "
+      f"x{same_mine / same_bigan:.2f}; {seeds_better} of {N_SEEDS} BiGAN+MINE seeds below the BiGAN median error")
 if budget == "full":
     assert err_mine < err_bigan, (
         f"BiGAN+MINE's mean reconstruction error {err_mine:.2f} is not below BiGAN's {err_bigan:.2f}")
+    assert err_mine < 0.6 * err_bigan, f"BiGAN+MINE's error is x{err_mine / err_bigan:.2f} of BiGAN's, not < 0.6"
+    assert same_mine > 1.5 * same_bigan, f"same-mode fraction only x{same_mine / same_bigan:.2f} of BiGAN's"
 
 # %% [markdown]
-# With the same networks, seeds, data and steps, the MINE term more than halves the
-# reconstruction error (about 1.7 against 4.0 squared grid units) and doubles the fraction of
-# reconstructions that land in the mode of their input (about 60% against 26%); every
-# BiGAN+MINE seed beats every BiGAN seed. The vanilla encoder does map the modes to separate
-# clusters of the latent space, but the generator does not invert it: many reconstructions land
-# on a neighbouring mode or between modes. The MI curves show the mechanism: the code of the
-# vanilla BiGAN first gathers information about $x$ and then loses part of it (its estimate
-# drops from about 2.8 to 1-2 nats), while the MINE term holds it up.
+# With the same networks, seeds, data and steps, the MINE term cuts the mean reconstruction
+# error by more than 40% and raises the fraction of reconstructions that land in the mode of
+# their input by more than half (both asserted above; the ratios are printed above the
+# assertions, the values in the table). The seeds spread widely — a vanilla BiGAN seed
+# occasionally reconstructs well, and one can fail badly — which is why this chapter trains
+# 8 seeds per model: with 3, the size of the gap depended on which machine ran the notebook.
+# The vanilla encoder does map the modes to separate clusters of the latent space, but the
+# generator does not invert it: many reconstructions land on a neighbouring mode or between
+# modes. The MI curves show the mechanism: the code of the vanilla BiGAN keeps less
+# information about $x$ during training than the regularised one (the "MI train" column).
 #
-# Without the clipping the effect is much stronger: an error of about 0.8 and about 92% of the
-# reconstructions in the right mode, with the MI estimate at about $\log 25 = 3.22$ nats, the
+# Without the clipping the effect is much stronger (third row): a still lower error and
+# most reconstructions in the right mode, with the MI estimate near $\log 25 = 3.22$ nats, the
 # information in the mode of $x$ (at this resolution the statistics network sees little more
 # than which mode $x$ is in). Here the raw MI gradient is larger than the adversarial gradient,
 # so the clipping of [chapter 8](08_gan_mode_collapse.ipynb), which keeps a GAN generator from
@@ -244,11 +252,10 @@ if budget == "full":
 # ## Summary
 #
 # - Adding $-\beta\, \hat I(x; E(x))$ (MINE, $\beta = 1$, clipped) to the encoder loss of a
-#   BiGAN on 25 Gaussians lowers the mean reconstruction error from about 4.0 to about 1.7 and
-#   raises the fraction of reconstructions in the right mode from about 26% to about 60%
-#   (3 seeds): the direction of the paper's MNIST and CelebA results.
-# - Without the adaptive clipping the gain is larger still (error about 0.8, about 92% in the
-#   right mode).
+#   BiGAN on 25 Gaussians lowers the mean reconstruction error by more than 40% and raises the
+#   fraction of reconstructions in the right mode by more than half (8 seeds): the direction
+#   of the paper's MNIST and CelebA results.
+# - Without the adaptive clipping the gain is larger still.
 # - The MINE estimate of $I(x; E(x))$ shows why: the vanilla encoder loses information about
 #   $x$ during training; the regularised one keeps it.
 
@@ -266,7 +273,7 @@ mb.report.record("09_bigan", [
     {"claim": "Adding MINE's I(x; E(x)) to the encoder lowers BiGAN's reconstruction error",
      "paper": "MNIST 9.73 (ALI+MINE) vs 14.24 (ALI); CelebA 36.11 vs 53.75",
      "ours": f"25 Gaussians, mean |x-G(E(x))|^2: BiGAN+MINE {gan.mean_spread(mine_t['error'], '.2f')}, "
-             f"BiGAN {gan.mean_spread(base_t['error'], '.2f')} (3 seeds)",
+             f"BiGAN {gan.mean_spread(base_t['error'], '.2f')} ({N_SEEDS} seeds)",
      "verdict": verdict(mine_t["error"], base_t["error"])},
     {"claim": "BiGAN+MINE reconstructions keep the class (mode) of the input more often",
      "paper": "MNIST reconstruction accuracy 96.10% vs 45.95%",
@@ -276,5 +283,5 @@ mb.report.record("09_bigan", [
     {"claim": "MS-SSIM of reconstructions (MNIST 0.99, CelebA 0.99 for ALI+MINE)", "paper": "0.99 / 0.99",
      "ours": "not applicable to 2-D data", "verdict": "not tested"},
 ])
-print("PASS BiGAN+MINE: mean reconstruction error below the vanilla BiGAN's" if budget == "full"
-      else "smoke run: assertions skipped")
+print("PASS BiGAN+MINE: mean reconstruction error below 0.6x the vanilla BiGAN's, same-mode fraction above 1.5x"
+      if budget == "full" else "smoke run: assertions skipped")
