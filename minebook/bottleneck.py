@@ -391,14 +391,16 @@ def beta_sweep(split, betas: Sequence[float], n_seeds: int = 3, methods: Sequenc
 
 
 def code_mi_mine(codes: tuple[torch.Tensor, torch.Tensor], n_draws: int = 4, seed: int = 0,
-                 **kwargs) -> np.ndarray:
+                 return_ess: bool = False, **kwargs):
     """A fresh, held-out MINE estimate of ``I(X;Z)`` for every trained encoder (chapter 10).
 
     ``codes``: ``(mu, sigma)`` on N inputs, each ``(..., N, dz)`` (leading dims flattened
     into K members). Because ``Z`` depends on ``X`` only through ``s(x) = (mu(x),
     log sigma(x))``, ``I(X;Z) = I(s(X); Z)``: the statistics networks read ``s`` (a
     ``2 dz``-vector) instead of pixels. Pairs ``(s(x_i), z)`` with ``n_draws`` codes per
-    input go to :func:`minebook.estimate_mi_many` (``kwargs`` too); returns ``(K,)`` nats.
+    input go to :func:`minebook.estimate_mi_many` (``kwargs`` too); returns the estimates
+    in nats, shaped like the leading dims, or ``(estimates, ess)`` with ``return_ess=True``:
+    the effective number of held-out marginal pairs behind each (:attr:`MIEstimate.ess`).
     """
     from .estimate import estimate_mi_many
 
@@ -411,4 +413,5 @@ def code_mi_mine(codes: tuple[torch.Tensor, torch.Tensor], n_draws: int = 4, see
         mu.shape[0], mu.shape[1] * n_draws, mu.shape[2], generator=gen, dtype=torch.float64)
     pairs = [(s[k].float().numpy(), z[k].float().numpy()) for k in range(len(mu))]
     est = estimate_mi_many(pairs, seed=seed, **kwargs)
-    return np.array([r.mi for r in est]).reshape(lead)
+    mi = np.array([r.mi for r in est]).reshape(lead)
+    return (mi, np.array([r.ess for r in est]).reshape(lead)) if return_ess else mi

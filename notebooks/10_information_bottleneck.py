@@ -39,6 +39,7 @@ mnist_dir = ""  # a folder with the four MNIST IDX files (.gz or raw) to use MNI
 
 # %%
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -155,11 +156,19 @@ n_test = len(fit.y_test)
 # * **fresh MINE**: a new statistics network per encoder, trained with
 #   `mb.estimate_mi_many` and read out on held-out pairs. Since $Z$ depends on $X$ only
 #   through $s(x) = (\mu(x), \log \sigma(x))$, $I(X;Z) = I(s(X); Z)$, and the critic reads
-#   $s(x)$ (`bn.code_mi_mine`). A lower bound: it must stay below the known value.
+#   $s(x)$ (`bn.code_mi_mine`). A lower bound: it must stay below the known value. Its
+#   read-out rests on the held-out marginal pairs with a large $e^{T}$; the line below says how
+#   many effectively count (`MIEstimate.ess`, [chapter 12](12_beyond_mine.ipynb)).
 
 # %%
-posthoc = {m: bn.code_mi_mine(sweep.codes[m], seed=seed, **cfg["posthoc"]) for m in ("vib", "mine")}
+with warnings.catch_warnings():  # estimate_mi warns about few effective pairs: we report them below
+    warnings.filterwarnings("ignore", message="estimate_mi", category=RuntimeWarning)
+    fresh = {m: bn.code_mi_mine(sweep.codes[m], seed=seed, return_ess=True, **cfg["posthoc"]) for m in ("vib", "mine")}
+posthoc, posthoc_ess = {m: fresh[m][0] for m in fresh}, np.concatenate([fresh[m][1].ravel() for m in fresh])
 known = sweep.mi_known
+print(f"fresh-MINE read-outs rest on {posthoc_ess.min():.0f} to {posthoc_ess.max():.0f} effective held-out "
+      f"marginal pairs ({(posthoc_ess < mb.estimate.MIN_EFFECTIVE_PAIRS).sum()} of {len(posthoc_ess)} below "
+      f"{mb.estimate.MIN_EFFECTIVE_PAIRS}, where estimate_mi warns)")
 
 # %% [markdown]
 # ## Results

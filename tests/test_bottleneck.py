@@ -185,3 +185,17 @@ def test_mc_test_error_deterministic_member_and_bad_input():
         bn.train_ib(split.x_train, split.y_train, ["nope"], [0.1], steps=1)
     with pytest.raises(ValueError, match="beta"):
         bn.train_ib(split.x_train, split.y_train, ["vib"], [-1.0], steps=1)
+
+
+def test_code_mi_mine_orders_encoders_and_reports_ess():
+    """A sharp encoder (small sigma) keeps more of X than a blurry one; shapes follow the leading dims."""
+    gen = torch.Generator().manual_seed(0)
+    mu = torch.randn(1, 2, 800, 2, generator=gen).expand(1, 2, 800, 2).clone()
+    sigma = torch.stack([torch.full((800, 2), 0.1), torch.full((800, 2), 10.0)]).unsqueeze(0)
+    mi, ess = bn.code_mi_mine((mu, sigma), n_draws=2, seed=0, steps=300, batch_size=128, hidden=(32, 32),
+                              return_ess=True)
+    assert mi.shape == ess.shape == (1, 2)
+    assert mi[0, 0] > 1.5 and abs(mi[0, 1]) < 0.2
+    assert (ess > 1).all()
+    np.testing.assert_allclose(bn.code_mi_mine((mu, sigma), n_draws=2, seed=0, steps=300, batch_size=128,
+                                               hidden=(32, 32)), mi)
