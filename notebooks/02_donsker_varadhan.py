@@ -36,7 +36,7 @@ seed = 0
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 import minebook as mb
 from minebook import dv_demo
