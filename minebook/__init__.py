@@ -30,6 +30,7 @@ from .information import entropy, gaussian_kl, kl_divergence, mutual_information
 from .ksg import ksg
 from .module import MINE, StackedMINE
 from .objectives import batch_objective, critic_outputs, shuffle_rows
+from .significance import PermutationTest, permutation_test, rejection_rates
 from .utils import resolve_device, seed_everything
 
 ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
@@ -46,5 +47,6 @@ __all__ = [
     "DEFAULTS", "MIEstimate", "estimate_mi", "estimate_mi_many",
     "entropy", "gaussian_kl", "kl_divergence", "mutual_information",
     "ksg", "MINE", "StackedMINE", "batch_objective", "critic_outputs", "shuffle_rows",
+    "PermutationTest", "permutation_test", "rejection_rates",
     "resolve_device", "seed_everything", "ESTIMATORS",
 ]
