@@ -11,6 +11,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -267,6 +268,36 @@ def _flag_divergence(res: MIEstimate, n_test: int) -> None:
 #: Below this many effective marginal pairs (``MIEstimate.ess``) a held-out DV/NWJ read-out is
 #: decided by a handful of samples: ``estimate_mi`` warns (chapter 12).
 MIN_EFFECTIVE_PAIRS = 100
+
+
+def ess_summary(ess) -> str:
+    """One line on the effective held-out marginal pairs of several read-outs (chapters 10-12).
+
+    ``ess``: any array of :attr:`MIEstimate.ess` values (NaN entries, from InfoNCE or KSG,
+    are ignored). Returns e.g. ``"rest on 33 to 1203 effective held-out marginal pairs
+    (8 of 11 below 100, where estimate_mi warns)"``.
+    """
+    e = np.asarray(ess, dtype=float).ravel()
+    e = e[~np.isnan(e)]
+    if e.size == 0:
+        return "have no effective-pairs count (InfoNCE or KSG read-outs)"
+    return (f"rest on {e.min():.0f} to {e.max():.0f} effective held-out marginal pairs "
+            f"({int((e < MIN_EFFECTIVE_PAIRS).sum())} of {e.size} below {MIN_EFFECTIVE_PAIRS}, "
+            "where estimate_mi warns)")
+
+
+@contextmanager
+def few_pairs_reported():
+    """Silence only ``estimate_mi``'s few-effective-pairs warning, for callers that report
+    :attr:`MIEstimate.ess` themselves (e.g. with :func:`ess_summary`); divergence warnings
+    still show (chapters 10-12)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_FEW_PAIRS_PATTERN, category=RuntimeWarning)
+        yield
+
+
+#: The start of the few-effective-pairs warning, as a ``warnings`` message pattern.
+_FEW_PAIRS_PATTERN = r"estimate_mi \(\w+\): the held-out partition term rests on"
 
 
 def _flag_few_pairs(res: MIEstimate) -> None:

@@ -58,10 +58,7 @@ def permutation_test(x, z, *, n_permutations: int = 19, estimator: str = "mine",
     ``seed + 1, ...``. With the default 19 permutations the smallest attainable p-value is
     0.05. Works with every estimator, ``"ksg"`` included.
     """
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
-            or n_permutations < 1:
-        raise ValueError(f"n_permutations must be a positive integer (19 gives p-values down to 0.05); "
-                         f"got {n_permutations!r}.")
+    _check_n_permutations(n_permutations)
     x_arr, z_arr = np.asarray(x), np.asarray(z)
     if z_arr.ndim == 0 or x_arr.ndim == 0:
         raise ValueError("x and z must be arrays of shape (n,) or (n, d); got a scalar.")
@@ -70,6 +67,14 @@ def permutation_test(x, z, *, n_permutations: int = 19, estimator: str = "mine",
                                estimator=estimator, seed=seed, **kwargs)
     null = np.array([r.mi for r in results[1:]])
     return PermutationTest(results[0], null, _p_value(results[0].mi, null))
+
+
+def _check_n_permutations(n_permutations) -> None:
+    """``ValueError`` unless ``n_permutations`` is a positive integer."""
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
+            or n_permutations < 1:
+        raise ValueError(f"n_permutations must be a positive integer (19 gives p-values down to 0.05); "
+                         f"got {n_permutations!r}.")
 
 
 def _with_permutations(x, z, n_permutations: int, rng: np.random.Generator) -> list[tuple]:
@@ -95,9 +100,7 @@ def rejection_rates(datasets, *, n_permutations: int = 19, alpha: float = 0.05, 
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
-            or n_permutations < 1:
-        raise ValueError(f"n_permutations must be a positive integer; got {n_permutations!r}.")
+    _check_n_permutations(n_permutations)
     rng = np.random.default_rng(seed)
     m = int(n_permutations) + 1
     pairs = [p for x, z in datasets for p in _with_permutations(np.asarray(x), np.asarray(z), m - 1, rng)]

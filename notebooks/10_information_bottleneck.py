@@ -39,7 +39,6 @@ mnist_dir = ""  # a folder with the four MNIST IDX files (.gz or raw) to use MNI
 
 # %%
 import math
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -161,14 +160,11 @@ n_test = len(fit.y_test)
 #   many effectively count (`MIEstimate.ess`, [chapter 12](12_beyond_mine.ipynb)).
 
 # %%
-with warnings.catch_warnings():  # estimate_mi warns about few effective pairs: we report them below
-    warnings.filterwarnings("ignore", message="estimate_mi", category=RuntimeWarning)
+with mb.estimate.few_pairs_reported():  # the effective pairs are reported below instead
     fresh = {m: bn.code_mi_mine(sweep.codes[m], seed=seed, return_ess=True, **cfg["posthoc"]) for m in ("vib", "mine")}
-posthoc, posthoc_ess = {m: fresh[m][0] for m in fresh}, np.concatenate([fresh[m][1].ravel() for m in fresh])
+posthoc = {m: fresh[m][0] for m in fresh}
 known = sweep.mi_known
-print(f"fresh-MINE read-outs rest on {posthoc_ess.min():.0f} to {posthoc_ess.max():.0f} effective held-out "
-      f"marginal pairs ({(posthoc_ess < mb.estimate.MIN_EFFECTIVE_PAIRS).sum()} of {len(posthoc_ess)} below "
-      f"{mb.estimate.MIN_EFFECTIVE_PAIRS}, where estimate_mi warns)")
+print("fresh-MINE read-outs", mb.estimate.ess_summary([fresh[m][1] for m in fresh]))
 
 # %% [markdown]
 # ## Results

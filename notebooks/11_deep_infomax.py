@@ -36,7 +36,6 @@ seed = 0
 
 # %%
 import math
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -183,8 +182,7 @@ def by_variant(acc):
 # %%
 x_all = np.concatenate([data.x_train, data.x_test])
 codes_all = torch.cat([im.encode(ens.encoder, x_all)[first], im.encode(ens.random, x_all)[first[:1]]])
-with warnings.catch_warnings():  # estimate_mi warns about few effective pairs: we report them below
-    warnings.filterwarnings("ignore", message="estimate_mi", category=RuntimeWarning)
+with mb.estimate.few_pairs_reported():  # the effective pairs are reported under the table instead
     mi, mi_ess = im.mi_between_input_and_code(x_all, codes_all, seed=seed, return_ess=True, **cfg["mi"])
 
 # %% [markdown]
@@ -206,9 +204,7 @@ row = f"{'random encoder':22s} {lin_r.mean():7.1f} {mlp_r.mean():7.1f} "
 print(row + " ".join(f"{few_r[p].mean():8.1f}" for p in few) + f" {mi[-1]:7.2f}")
 print(f"\ntest accuracy (%), mean over {n_seeds} seeds (random encoder: mean over {len(lin_r)} initialisations); "
       "I(X;Y): MINE estimate in nats (first seed)")
-print(f"I(X;Y) read-outs rest on {mi_ess.min():.0f} to {mi_ess.max():.0f} effective held-out marginal pairs "
-      f"({(mi_ess < mb.estimate.MIN_EFFECTIVE_PAIRS).sum()} of {len(mi_ess)} below "
-      f"{mb.estimate.MIN_EFFECTIVE_PAIRS}, where estimate_mi warns)")
+print("I(X;Y) read-outs", mb.estimate.ess_summary(mi_ess))
 
 # %% [markdown]
 # The DIM paper's numbers on CIFAR-10 (a conv net, 200-unit MLP probe on the 64-d code

@@ -316,3 +316,19 @@ def test_few_effective_pairs_warn_and_are_reported():
             warnings.simplefilter("error")
             _flag_few_pairs(quiet)
         assert quiet.message == ""
+
+
+def test_ess_summary_and_few_pairs_reported():
+    import warnings
+
+    from minebook import estimate as est_mod
+    line = est_mod.ess_summary(np.array([[33.0, 1203.0], [np.nan, 99.0]]))
+    assert line == ("rest on 33 to 1203 effective held-out marginal pairs "
+                    "(2 of 3 below 100, where estimate_mi warns)")
+    assert "no effective-pairs" in est_mod.ess_summary([np.nan])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with est_mod.few_pairs_reported():
+            est_mod._flag_few_pairs(mb.MIEstimate(mi=0.1, mi_std=0.01, estimator="mine", ess=5.0))  # the real one
+            warnings.warn("estimate_mi (mine) diverged: NaN", RuntimeWarning, stacklevel=2)
+    assert [str(w.message) for w in caught] == ["estimate_mi (mine) diverged: NaN"]
