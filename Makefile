@@ -9,6 +9,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUDGET ?= full
 NB     ?=
+# Chapters (make book) and test workers (make test) at once: one per core by default.
+JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
+# pytest-xdist: one worker per job; a chapter's nbval cells (and the book's tests) stay together.
+XDIST  := $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadgroup --no-loadscope-reorder)
 # pip warns once per package about missing extra-index folders on these machines.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
@@ -22,7 +26,7 @@ export DEBIAN_FRONTEND := noninteractive
 
 help:
 	@echo "make venv       create .venv (pinned requirements.txt, minebook editable, kernel python3)"
-	@echo "make book       execute every chapter of _toc.yml (BUDGET=$(BUDGET)), then build _build/html"
+	@echo "make book       execute every chapter of _toc.yml (BUDGET=$(BUDGET), JOBS=$(JOBS) at once), then build _build/html"
 	@echo "make html       build _build/html from the committed notebooks only (no execution)"
 	@echo "make chapter NB=notebooks/06_gaussians_ksg.py   sync + execute one chapter in place"
 	@echo "make tables     regenerate the reproduction / execution-time tables from book/results"
@@ -40,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 book: venv
-	$(BIN)/python scripts/bookgen.py run --budget $(BUDGET)
+	$(BIN)/python scripts/bookgen.py run --budget $(BUDGET) --jobs $(JOBS)
 	$(MAKE) --no-print-directory html
 
 html: venv
@@ -63,10 +67,10 @@ chromium:
 	else echo "note: chromium not found and not root: the browser tests will skip"; fi
 
 test: venv chromium
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 test-fast: venv
-	$(BIN)/pytest tests -m "not book and not browser"
+	$(BIN)/pytest $(XDIST) tests -m "not book and not browser"
 
 lint: venv
 	$(BIN)/ruff check .

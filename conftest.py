@@ -4,7 +4,13 @@
   (``MINEBOOK_RESULTS_DIR``), never to the committed ``book/results``.
 - The Jupyter kernel ``python3`` is the one installed in this virtual environment.
 - nbval only collects the chapters listed in ``_toc.yml`` and compares only text outputs.
-- Tests run in stages: units, sync, smoke, nbval, book, browser.
+- Tests run in stages: units, sync, smoke, nbval, book, browser; within the smoke and nbval
+  stages the longest chapters (by their recorded times) come first.
+- Chapter kernels (smoke and nbval) run with one intra-op thread, as ``make book`` runs
+  them (``bookgen.chapter_thread_env``), so that their outputs match the committed ones
+  whatever the number of workers. Under pytest-xdist (``make test``: one worker per core,
+  ``--dist loadgroup``) each worker's own torch gets its share of the cores, and all cells
+  of one notebook, and all tests of the book build, stay on one worker (``xdist_group``).
 """
 
 from __future__ import annotations
@@ -50,8 +56,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if share not in paths:
         os.environ["JUPYTER_PATH"] = os.pathsep.join([share, *paths])
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    os.environ.update(bookgen.chapter_thread_env({}))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, bookgen.default_jobs() // workers))
     config.addinivalue_line("markers", "sync: .py and .ipynb of a chapter agree")
     config.addinivalue_line("markers", "nbval: re-executes a committed chapter (nbval)")
+    config.addinivalue_line("markers", "xdist_group(name): tests that run on one xdist worker")
 
 
 @functools.cache
@@ -75,13 +88,40 @@ def _stage(item: pytest.Item) -> int:
     return 0
 
 
+def _chapter(item: pytest.Item) -> str | None:
+    """The chapter an item executes (an nbval cell or a parametrized smoke run), else None."""
+    if type(item).__name__ == "IPyNbCell":
+        return Path(str(item.path)).stem
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and item.get_closest_marker("notebooks"):
+        nb = callspec.params.get("nb_path")
+        return Path(nb).stem if nb is not None else None
+    return None
+
+
+@functools.cache
+def _recorded_seconds() -> dict[str, float]:
+    chapters = bookgen.load_times().get("chapters", {})
+    return {c: float(info.get("seconds", 0.0)) for c, info in chapters.items()}
+
+
+def _order(item: pytest.Item) -> tuple[int, float]:
+    """Stage first; within the smoke and nbval stages, the longest chapter first."""
+    stage = _stage(item)
+    chapter = _chapter(item)
+    return stage, -_recorded_seconds().get(chapter, 0.0) if chapter else 0.0
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if type(item).__name__ == "IPyNbCell":
             item.add_marker(pytest.mark.nbval)
+            item.add_marker(pytest.mark.xdist_group(f"nbval-{_chapter(item)}"))
             parent = item.parent
             skip = tuple(getattr(parent, "skip_compare", ()))
             if "text/html" not in skip:
                 parent.skip_compare = skip + NBVAL_SKIP
-    items.sort(key=_stage)  # stable: keeps the order within a stage
+        elif item.get_closest_marker("book") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("book"))  # one build, on one worker
+    items.sort(key=_order)  # stable: keeps the order of the cells within a notebook

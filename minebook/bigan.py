@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from .critics import ConcatCritic, StackedMLP
 from .gan import StackedMINE, adaptive_clip, assign_grid, member_norms, tie_members, tile_members
+from .threads import threads_for_modules, using_threads
 
 __all__ = ["BiGANRun", "train_bigan", "reconstruction_error", "same_mode_fraction"]
 
@@ -106,7 +107,7 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
                 hidden: Sequence[int] = (128, 128), critic_hidden: Sequence[int] = (64, 64),
                 lr: float = 1e-3, lr_final: float = 1.0, critic_lr: float = 1e-3,
                 ema_rate: float = 0.01, clip: bool | Sequence[bool] = True, eval_x=None, log_every: int = 100,
-                progress: bool = False, desc: str = "BiGAN") -> BiGANRun:
+                progress: bool = False, desc: str = "BiGAN", threads: int | None = None) -> BiGANRun:
     """Train ``len(betas) * n_seeds`` BiGANs at once; member ``k = v*n_seeds + s`` has ``betas[v]``.
 
     ``sample_data(n, generator) -> (n, dim_x)`` draws real data; ``z ~ N(0, I_latent_dim)``.
@@ -124,7 +125,8 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
     may also be one flag per variant (e.g. ``betas=(0, 1, 1), clip=(True, True, False)``). Adam
     (``lr`` decaying linearly to ``lr * lr_final``, betas (0.5, 0.999)) for E, G, D; Adam
     (``critic_lr``) for the statistics network. Every ``log_every`` steps the mean
-    reconstruction error on ``eval_x (N, dim_x)`` is logged. Returns a :class:`BiGANRun`.
+    reconstruction error on ``eval_x (N, dim_x)`` is logged. ``threads``: torch intra-op threads
+    (``None``: by the size of the job, :mod:`minebook.threads`). Returns a :class:`BiGANRun`.
     Introduced in chapter 9.
     """
     betas_v = np.asarray(betas, dtype=float)
@@ -159,40 +161,42 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
     if progress:
         from tqdm import tqdm
         iterator = tqdm(iterator, desc=desc, mininterval=2.0)
-    for step in iterator:
-        x = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x), n_variants)
-        z = tile_members(torch.randn(n_seeds, batch_size, latent_dim, generator=gen), n_variants)
-        ex, gz = E(x), G(z)
-        # discriminator step
-        d_loss = (F.softplus(-D(torch.cat([x, ex.detach()], -1))).mean()
-                  + F.softplus(D(torch.cat([gz.detach(), z], -1))).mean())
-        opt_d.zero_grad(set_to_none=True)
-        (d_loss * k).backward()
-        opt_d.step()
-        # encoder + generator + statistics-network step
-        adv_e = F.softplus(D(torch.cat([x, ex], -1))).squeeze(-1).mean(dim=1)     # (K,)
-        adv_g = F.softplus(-D(torch.cat([gz, z], -1))).squeeze(-1).mean(dim=1)    # (K,)
-        mi = mine(x, ex)                                                            # (K,)
-        opt_eg.zero_grad(set_to_none=True)
-        adv_g.sum().backward(inputs=list(G.parameters()))
-        g_u = torch.autograd.grad(adv_e.sum(), e_params, retain_graph=True)
-        grads = torch.autograd.grad(-mi.sum(), e_params + c_params)
-        g_mi, g_c = grads[: len(e_params)], grads[len(e_params):]
-        g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
-        nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
-        if member_clip.any():
-            g_m = [torch.where(member_clip.reshape(-1, *([1] * (g.dim() - 1))), gc, g)
-                   for gc, g in zip(adaptive_clip(g_u, g_m), g_m, strict=True)]
-        for p, gu, gm in zip(e_params, g_u, g_m, strict=True):
-            p.grad = gu + gm
-        for p, g in zip(c_params, g_c, strict=True):
-            p.grad = g
-        opt_eg.step()
-        opt_c.step()
-        for sched in schedules:
-            sched.step()
-        mi_log[step] = mi.detach().numpy()
-        log(step + 1)
+    n_threads = threads_for_modules([E, G, D, critic], rows=3 * batch_size, threads=threads)
+    with using_threads(n_threads):
+        for step in iterator:
+            x = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x), n_variants)
+            z = tile_members(torch.randn(n_seeds, batch_size, latent_dim, generator=gen), n_variants)
+            ex, gz = E(x), G(z)
+            # discriminator step
+            d_loss = (F.softplus(-D(torch.cat([x, ex.detach()], -1))).mean()
+                      + F.softplus(D(torch.cat([gz.detach(), z], -1))).mean())
+            opt_d.zero_grad(set_to_none=True)
+            (d_loss * k).backward()
+            opt_d.step()
+            # encoder + generator + statistics-network step
+            adv_e = F.softplus(D(torch.cat([x, ex], -1))).squeeze(-1).mean(dim=1)     # (K,)
+            adv_g = F.softplus(-D(torch.cat([gz, z], -1))).squeeze(-1).mean(dim=1)    # (K,)
+            mi = mine(x, ex)                                                            # (K,)
+            opt_eg.zero_grad(set_to_none=True)
+            adv_g.sum().backward(inputs=list(G.parameters()))
+            g_u = torch.autograd.grad(adv_e.sum(), e_params, retain_graph=True)
+            grads = torch.autograd.grad(-mi.sum(), e_params + c_params)
+            g_mi, g_c = grads[: len(e_params)], grads[len(e_params):]
+            g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
+            nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
+            if member_clip.any():
+                g_m = [torch.where(member_clip.reshape(-1, *([1] * (g.dim() - 1))), gc, g)
+                       for gc, g in zip(adaptive_clip(g_u, g_m), g_m, strict=True)]
+            for p, gu, gm in zip(e_params, g_u, g_m, strict=True):
+                p.grad = gu + gm
+            for p, g in zip(c_params, g_c, strict=True):
+                p.grad = g
+            opt_eg.step()
+            opt_c.step()
+            for sched in schedules:
+                sched.step()
+            mi_log[step] = mi.detach().numpy()
+            log(step + 1)
     run.mi, run.norm_u, run.norm_m = mi_log, nu_log, nm_log
     run.log_steps, run.log_error = np.array(log_steps), np.array(log_error)
     return run

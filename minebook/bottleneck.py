@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from .critics import StackedMLP, make_critic
 from .module import StackedMINE
+from .threads import threads_for_modules, using_threads
 from .utils import resolve_device
 
 __all__ = [
@@ -181,7 +182,7 @@ def train_ib(x_train, y_train, methods: Sequence[str], betas: Sequence[float], *
              critic_hidden: Sequence[int] = (128, 128), critic_lr: float = 2e-3, critic_steps: int = 3,
              critic_input: str = "mu", critic_kind: str = "concat", critic_activation: str = "elu",
              critic_standardize: bool = True, ema_rate: float = 0.01, device="auto",
-             progress: bool = False) -> IBEnsemble:
+             progress: bool = False, threads: int | None = None) -> IBEnsemble:
     """Train K bottleneck models at once, member k with ``methods[k]`` and ``betas[k]``.
 
     ``x_train (n, dx)`` float pixels, ``y_train (n,)`` int labels. Each step draws an
@@ -200,7 +201,8 @@ def train_ib(x_train, y_train, methods: Sequence[str], betas: Sequence[float], *
     ``"mu"`` (default) gives ``T(x, z) = T'(mu(x), z)``, reading the image through the
     encoder's current mean with the gradient stopped: still a function of ``(x, z)``, so
     still a lower bound on ``I(X;Z)``, but one the critic can track while the encoder moves.
-    ``critic_standardize`` standardizes both critic inputs with batch statistics.
+    ``critic_standardize`` standardizes both critic inputs with batch statistics. ``threads``:
+    torch intra-op threads (``None``: by the size of the job, :mod:`minebook.threads`).
 
     Introduced in chapter 10.
     """
@@ -225,31 +227,34 @@ def train_ib(x_train, y_train, methods: Sequence[str], betas: Sequence[float], *
         critic_opt = torch.optim.Adam(mine.parameters(), lr=critic_lr)
     hist = {key: np.full((steps, k), np.nan) for key in ("ce", "kl", "mine")}
     idx_mine = lambda: torch.randint(n, (len(mine_idx), batch_size), generator=gen).to(dev)
-    for step in tqdm(range(steps), disable=not progress, desc=f"bottleneck x{k}", mininterval=1.0):
-        idx = torch.randint(n, (k, batch_size), generator=gen).to(dev)
-        xb, yb = x[idx], y[idx]
-        mu, sigma = model.encode(xb)
-        z = sample_codes(mu, sigma, gen)
-        logits = model.classify(z)
-        ce = F.cross_entropy(logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none").view(k, -1).mean(1)
-        kl = gaussian_kl_to_standard(mu, sigma.clamp_min(1e-12)).mean(1)
-        loss = ce.sum() + (beta.view(k) * kl * vib_mask).sum()
-        if mine is not None:
-            for _ in range(critic_steps - 1):
-                _critic_only_step(model, mine, critic_opt, x, idx_mine(), mine_idx, critic_input,
-                                  critic_standardize, gen)
-            feats, zm = _critic_inputs(xb[mine_idx], mu[mine_idx], z[mine_idx], critic_input, critic_standardize)
-            term, mi = mine_penalty(mine, feats, zm, beta.view(k)[mine_idx])
-            loss = loss + term.sum()
-            hist["mine"][step, mine_idx.cpu().numpy()] = mi.detach().cpu().numpy()
-            critic_opt.zero_grad(set_to_none=True)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if critic_opt is not None:
-            critic_opt.step()
-        hist["ce"][step] = ce.detach().cpu().numpy()
-        hist["kl"][step] = kl.detach().cpu().numpy()
+    modules = [model] if mine is None else [model, mine]
+    n_threads = threads_for_modules(modules, rows=critic_steps * batch_size, threads=threads)
+    with using_threads(n_threads):
+        for step in tqdm(range(steps), disable=not progress, desc=f"bottleneck x{k}", mininterval=1.0):
+            idx = torch.randint(n, (k, batch_size), generator=gen).to(dev)
+            xb, yb = x[idx], y[idx]
+            mu, sigma = model.encode(xb)
+            z = sample_codes(mu, sigma, gen)
+            logits = model.classify(z)
+            ce = F.cross_entropy(logits.reshape(-1, n_classes), yb.reshape(-1), reduction="none").view(k, -1).mean(1)
+            kl = gaussian_kl_to_standard(mu, sigma.clamp_min(1e-12)).mean(1)
+            loss = ce.sum() + (beta.view(k) * kl * vib_mask).sum()
+            if mine is not None:
+                for _ in range(critic_steps - 1):
+                    _critic_only_step(model, mine, critic_opt, x, idx_mine(), mine_idx, critic_input,
+                                      critic_standardize, gen)
+                feats, zm = _critic_inputs(xb[mine_idx], mu[mine_idx], z[mine_idx], critic_input, critic_standardize)
+                term, mi = mine_penalty(mine, feats, zm, beta.view(k)[mine_idx])
+                loss = loss + term.sum()
+                hist["mine"][step, mine_idx.cpu().numpy()] = mi.detach().cpu().numpy()
+                critic_opt.zero_grad(set_to_none=True)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if critic_opt is not None:
+                critic_opt.step()
+            hist["ce"][step] = ce.detach().cpu().numpy()
+            hist["kl"][step] = kl.detach().cpu().numpy()
     return IBEnsemble(methods, np.asarray(betas, dtype=float), model.eval(), mine, hist)
 
 

@@ -30,6 +30,7 @@ from .critics import StandardizedCritic, make_critic
 from .ema import LogEMA
 from .ksg import ksg
 from .objectives import batch_objective, cyclic_derangement, off_diagonal
+from .threads import choose_threads, step_flops, using_threads
 from .utils import flush_denormals, resolve_device
 
 __all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "DEFAULTS"]
@@ -51,7 +52,8 @@ class MIEstimate:
     ``None`` for KSG), ``diverged`` with ``message``, ``n_train`` (rows trained on),
     ``n_val`` (training rows set aside to choose the read-out critic), ``n_test`` (held-out
     rows of the read-out), ``selected_step`` (the last step of the window whose averaged
-    critic was chosen; ``-1`` without selection), ``seconds`` and ``ess``: the effective number
+    critic was chosen; ``-1`` without selection), ``seconds``, ``threads`` (the torch intra-op
+    threads it trained with, :mod:`minebook.threads`; 0 for KSG) and ``ess``: the effective number
     of held-out marginal pairs behind the partition term ``log E_Q[e^T]`` (or ``E_Q[e^(T-1)]``),
     Kish's ``(sum w)^2 / sum w^2`` with ``w = e^T`` (NaN for InfoNCE and KSG). A small ``ess``
     means that a handful of pairs decide the estimate (heavy tails, chapter 12).
@@ -71,6 +73,7 @@ class MIEstimate:
     n_val: int = 0
     selected_step: int = -1
     ess: float = float("nan")
+    threads: int = 0
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -108,7 +111,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                      progress: bool = False, desc: str | None = None,
                      average_last: float = DEFAULTS["average_last"],
                      val_fraction: float = DEFAULTS["val_fraction"],
-                     n_checkpoints: int = DEFAULTS["n_checkpoints"]) -> list[MIEstimate]:
+                     n_checkpoints: int = DEFAULTS["n_checkpoints"],
+                     threads: int | None = None) -> list[MIEstimate]:
     """Estimate MI for K sample pairs at once, training K critics with stacked weights.
 
     ``pairs``: a list of ``(x_k, z_k)``; all ``x_k`` share one shape ``(n, dx)`` and all
@@ -143,6 +147,13 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     ``batch_size``. ``mi_std`` is the delta-method standard error of that read-out given the
     trained critic (it does not include the seed-to-seed spread of training).
 
+    Threads: ``threads=None`` (default) picks the torch intra-op thread count from the work of
+    one training step (one thread for a single small critic, more for large ensembles: the
+    rule of :mod:`minebook.threads`, capped by the environment variable ``MINEBOOK_THREADS``),
+    sets it for the duration of the call and restores the caller's count afterwards; an
+    integer fixes it. The same seed and thread count give the same numbers; another thread
+    count can change them in the last digits.
+
     A run that produces NaN/inf, or a held-out estimate above ``log(n_test)`` (more than the
     sample can support, McAllester and Stratos 2020), gets ``diverged=True``, a ``message``
     and a ``RuntimeWarning``.
@@ -172,6 +183,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     if not 0.0 <= float(val_fraction) < 1.0:
         raise ValueError(f"val_fraction must lie in [0, 1); got {val_fraction!r}.")
     n_checkpoints = check_positive_int(n_checkpoints, "n_checkpoints")
+    if threads is not None:
+        choose_threads(0.0, threads)  # a clear ValueError before any work
     if critic not in ("auto", "concat", "separable"):
         raise ValueError(f"critic must be 'auto', 'concat' or 'separable'; got {critic!r}.")
     if critic == "auto":
@@ -200,7 +213,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     start = time.perf_counter()
     runner = _Ensemble(data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
                        standardize, dev, n_val=n_val)
-    with flush_denormals():
+    n_threads = choose_threads(runner.step_flops(batch_size, embed_dim), threads)
+    with using_threads(n_threads), flush_denormals():
         history, grad_norms = runner.train(steps, batch_size, lr, ema_rate, tau, naive_numerics,
                                            progress, desc or f"{estimator} x{len(data)}", average_last,
                                            n_checkpoints if n_val else 0)
@@ -213,7 +227,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          history=history[:, j], grad_norms=grad_norms[:, j],
                          critic=runner.member_critic(j), n_train=n_train - n_val, n_test=n_test,
                          seconds=seconds / len(data), n_val=n_val,
-                         selected_step=int(runner.selected_step[j]), ess=float(ess[j]))
+                         selected_step=int(runner.selected_step[j]), ess=float(ess[j]),
+                         threads=n_threads)
         _flag_divergence(res, n_test)
         _flag_few_pairs(res)
         results.append(res)
@@ -358,6 +373,13 @@ class _Ensemble:
         self.selected_step = np.full(self.K, -1)
         # Validation shifts, drawn once so that every checkpoint is compared on the same pairs.
         self.val_shifts = self._draw_shifts(n_val, 5) if n_val >= 2 else None
+
+    def step_flops(self, batch_size: int, embed_dim: int) -> float:
+        """Operations of one training step of all members (for the thread rule)."""
+        n_weights = sum(p.numel() for p in self.critic.parameters())
+        if not self.pairwise:  # the joint batch and its shuffle: 2B rows through every weight
+            return step_flops(n_weights, 2 * batch_size)
+        return step_flops(n_weights, batch_size) + 6.0 * self.K * batch_size**2 * embed_dim
 
     # ----------------------------------------------------------------- minibatches
     def _draw_chunk(self, n_steps: int, batch_size: int):

@@ -30,6 +30,7 @@ from torch import nn
 
 from .critics import ConcatCritic, StackedMLP
 from .module import StackedMINE as _CoreStackedMINE
+from .threads import threads_for_modules, using_threads
 
 __all__ = [
     "grid_centres", "sample_grid", "assign_grid", "sample_spiral", "spiral_curve", "assign_spiral",
@@ -287,7 +288,7 @@ def train_gan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x
               ema_rate: float = 0.01, clip: bool = True, output: str = "linear", lr_final: float = 1.0,
               standardize: bool = True,
               snapshot_steps: Sequence[int] = (), n_snapshot: int = 1000,
-              progress: bool = False, desc: str = "GAN") -> GANRun:
+              progress: bool = False, desc: str = "GAN", threads: int | None = None) -> GANRun:
     """Train ``len(betas) * n_seeds`` GANs at once; member ``k = v*n_seeds + s`` has ``betas[v]``.
 
     ``sample_data(n, generator) -> (n, dim_x)`` draws real data. The generator
@@ -307,6 +308,7 @@ def train_gan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x
 
     ``output``: ``"linear"`` or ``"tanh"`` (data in ``[-1, 1]``). ``snapshot_steps``: steps
     (0 = before training) at which ``n_snapshot`` samples are kept, always with the same noise.
+    ``threads``: torch intra-op threads (``None``: by the size of the job, :mod:`minebook.threads`).
     Returns a :class:`GANRun`. Introduced in chapter 8.
     """
     betas_v = np.asarray(betas, dtype=float)
@@ -338,36 +340,38 @@ def train_gan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x
     if progress:
         from tqdm import tqdm
         iterator = tqdm(iterator, desc=desc, mininterval=2.0)
-    for step in iterator:
-        real = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x),
-                            n_variants)
-        eps, c = run.generator_input(batch_size, gen)
-        fake = run.generate(eps, c)
-        # discriminator step (non-saturating GAN, logits)
-        d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
-        opt_d.zero_grad(set_to_none=True)
-        (d_loss * k).backward()
-        opt_d.step()
-        # generator + statistics-network step
-        adv = F.softplus(-D(fake)).squeeze(-1).mean(dim=1)  # (K,)
-        mi = mine(fake, c)  # (K,)
-        g_u = torch.autograd.grad(adv.sum(), g_params, retain_graph=True)
-        grads = torch.autograd.grad(-mi.sum(), g_params + c_params)
-        g_mi, g_c = grads[: len(g_params)], grads[len(g_params):]
-        g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
-        nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
-        if clip:
-            g_m = adaptive_clip(g_u, g_m)
-        for p, gu, gm in zip(g_params, g_u, g_m, strict=True):
-            p.grad = gu + gm
-        for p, g in zip(c_params, g_c, strict=True):
-            p.grad = g
-        opt_g.step()
-        opt_c.step()
-        for sched in schedules:
-            sched.step()
-        mi_log[step] = mi.detach().numpy()
-        snapshot(step + 1)
+    n_threads = threads_for_modules([G, D, critic], rows=3 * batch_size, threads=threads)
+    with using_threads(n_threads):
+        for step in iterator:
+            real = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x),
+                                n_variants)
+            eps, c = run.generator_input(batch_size, gen)
+            fake = run.generate(eps, c)
+            # discriminator step (non-saturating GAN, logits)
+            d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+            opt_d.zero_grad(set_to_none=True)
+            (d_loss * k).backward()
+            opt_d.step()
+            # generator + statistics-network step
+            adv = F.softplus(-D(fake)).squeeze(-1).mean(dim=1)  # (K,)
+            mi = mine(fake, c)  # (K,)
+            g_u = torch.autograd.grad(adv.sum(), g_params, retain_graph=True)
+            grads = torch.autograd.grad(-mi.sum(), g_params + c_params)
+            g_mi, g_c = grads[: len(g_params)], grads[len(g_params):]
+            g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
+            nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
+            if clip:
+                g_m = adaptive_clip(g_u, g_m)
+            for p, gu, gm in zip(g_params, g_u, g_m, strict=True):
+                p.grad = gu + gm
+            for p, g in zip(c_params, g_c, strict=True):
+                p.grad = g
+            opt_g.step()
+            opt_c.step()
+            for sched in schedules:
+                sched.step()
+            mi_log[step] = mi.detach().numpy()
+            snapshot(step + 1)
     run.mi, run.norm_u, run.norm_m = mi_log, nu_log, nm_log
     return run
 

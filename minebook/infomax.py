@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from .bounds import dv_bound, infonce_bound, jsd_objective
 from .critics import StackedMLP
+from .threads import threads_for_modules, using_threads
 from .utils import resolve_device
 
 __all__ = [
@@ -180,7 +181,8 @@ def _critic_pair(dim_in: int, dim_y: int, hidden: int, embed: int, k: int, gen) 
 def train_dim(x_train, y_train, variants: Sequence[Variant], *, seed: int = 0, image_shape=(8, 8),
               steps: int = 800, batch_size: int = 128, lr: float = 1e-3, channels: int = 32,
               hidden: Sequence[int] = (128,), dim_y: int = 64, critic_hidden: int = 128, embed: int = 64,
-              disc_hidden: int = 128, device="auto", progress: bool = False) -> DIMEnsemble:
+              disc_hidden: int = 128, device="auto", progress: bool = False,
+              threads: int | None = None) -> DIMEnsemble:
     """Train one encoder per entry of ``variants`` (repeat entries for seeds), all at once.
 
     ``x_train (n, H*W)`` standardized pixels; ``y_train (n,)`` labels (used by supervised
@@ -191,7 +193,8 @@ def train_dim(x_train, y_train, variants: Sequence[Variant], *, seed: int = 0, i
     codes ``y`` (logistic loss), and the encoder adds ``gamma * E[-log D(y)]`` (the
     non-saturating GAN loss, with ``D`` frozen for that term). Encoder, critics and
     discriminator share one Adam (``lr``). Supervised members train a linear head with
-    cross-entropy instead. Chapter 11.
+    cross-entropy instead. ``threads``: torch intra-op threads (``None``: by the size of the job,
+    :mod:`minebook.threads`). Chapter 11.
     """
     dev = resolve_device(device)
     gen = torch.Generator().manual_seed(int(seed))
@@ -223,43 +226,45 @@ def train_dim(x_train, y_train, variants: Sequence[Variant], *, seed: int = 0, i
                                  dtype=torch.float32, device=dev)
     opt = torch.optim.Adam([*enc.parameters(), *critics.parameters()], lr=lr)
     hist = {"objective": np.zeros((steps, k)), "prior_d": np.full((steps, k), np.nan)}
-    for step in tqdm(range(steps), disable=not progress, desc=f"DIM x{k}", mininterval=1.0):
-        idx = torch.randint(n, (k, batch_size), generator=gen).to(dev)
-        m, y = enc(x[idx])
-        loss = torch.zeros((), device=dev)
-        objective = torch.zeros(k, device=dev)
-        if len(rows["g"]):
-            r = rows["g"]
-            f, g = critics["g"]
-            obj = _select(dim_objective(dim_scores_global(f(m[r].flatten(2)), g(y[r]))), est_onehot[r])
-            loss = loss - (weights["g"] * obj).sum()
-            objective = objective.index_add(0, r, obj.detach())
-        if len(rows["l"]):
-            r = rows["l"]
-            f, g = critics["l"]
-            fm = f(m[r].flatten(1, 2)).reshape(len(r), batch_size, enc.n_patches, -1)
-            obj = _select(dim_objective(dim_scores_local(fm, g(y[r]))), est_onehot[r])
-            loss = loss - (weights["l"] * obj).sum()
-            objective = objective.index_add(0, r, obj.detach())
-        if len(rows["p"]):
-            r = rows["p"]
-            disc = critics["p"]
-            u = torch.rand(y[r].shape, generator=gen).to(dev)
-            d_real, d_fake = disc(u).squeeze(-1), disc(y[r].detach()).squeeze(-1)
-            loss = loss + (F.softplus(-d_real).mean(1) + F.softplus(d_fake).mean(1)).sum()
-            d_enc = _frozen_forward(disc, y[r]).squeeze(-1)  # the encoder's (non-saturating) side
-            loss = loss + (weights["p"] * F.softplus(-d_enc).mean(1)).sum()
-            acc = 0.5 * ((d_real > 0).float().mean(1) + (d_fake < 0).float().mean(1))
-            hist["prior_d"][step, r.cpu().numpy()] = acc.detach().cpu().numpy()
-        if len(rows["s"]):
-            r = rows["s"]
-            logits = critics["s"](y[r])
-            ce = F.cross_entropy(logits.reshape(-1, n_classes), labels[idx[r]].reshape(-1))
-            loss = loss + ce * len(r)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        hist["objective"][step] = objective.cpu().numpy()
+    n_threads = threads_for_modules([enc, critics], rows=batch_size * enc.n_patches, threads=threads)
+    with using_threads(n_threads):
+        for step in tqdm(range(steps), disable=not progress, desc=f"DIM x{k}", mininterval=1.0):
+            idx = torch.randint(n, (k, batch_size), generator=gen).to(dev)
+            m, y = enc(x[idx])
+            loss = torch.zeros((), device=dev)
+            objective = torch.zeros(k, device=dev)
+            if len(rows["g"]):
+                r = rows["g"]
+                f, g = critics["g"]
+                obj = _select(dim_objective(dim_scores_global(f(m[r].flatten(2)), g(y[r]))), est_onehot[r])
+                loss = loss - (weights["g"] * obj).sum()
+                objective = objective.index_add(0, r, obj.detach())
+            if len(rows["l"]):
+                r = rows["l"]
+                f, g = critics["l"]
+                fm = f(m[r].flatten(1, 2)).reshape(len(r), batch_size, enc.n_patches, -1)
+                obj = _select(dim_objective(dim_scores_local(fm, g(y[r]))), est_onehot[r])
+                loss = loss - (weights["l"] * obj).sum()
+                objective = objective.index_add(0, r, obj.detach())
+            if len(rows["p"]):
+                r = rows["p"]
+                disc = critics["p"]
+                u = torch.rand(y[r].shape, generator=gen).to(dev)
+                d_real, d_fake = disc(u).squeeze(-1), disc(y[r].detach()).squeeze(-1)
+                loss = loss + (F.softplus(-d_real).mean(1) + F.softplus(d_fake).mean(1)).sum()
+                d_enc = _frozen_forward(disc, y[r]).squeeze(-1)  # the encoder's (non-saturating) side
+                loss = loss + (weights["p"] * F.softplus(-d_enc).mean(1)).sum()
+                acc = 0.5 * ((d_real > 0).float().mean(1) + (d_fake < 0).float().mean(1))
+                hist["prior_d"][step, r.cpu().numpy()] = acc.detach().cpu().numpy()
+            if len(rows["s"]):
+                r = rows["s"]
+                logits = critics["s"](y[r])
+                ce = F.cross_entropy(logits.reshape(-1, n_classes), labels[idx[r]].reshape(-1))
+                loss = loss + ce * len(r)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            hist["objective"][step] = objective.cpu().numpy()
     return DIMEnsemble(variants, enc.eval(), random_enc.eval(), hist)
 
 

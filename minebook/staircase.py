@@ -26,6 +26,7 @@ from .critics import ConcatCritic, SeparableCritic
 from .data import rho_for_mi
 from .ema import LogEMA
 from .objectives import batch_objective, off_diagonal, shuffle_rows
+from .threads import threads_for_modules, using_threads
 
 __all__ = [
     "POOLE_SETTINGS", "STAIRCASE_ESTIMATORS", "staircase_schedule", "concat_all_pairs",
@@ -146,7 +147,8 @@ def run_staircase(estimators: Sequence[str] = STAIRCASE_ESTIMATORS,
                   steps_per_level: int = 4000, batch_size: int = 64, lr: float = 5e-4,
                   hidden: Sequence[int] = (256, 256, 256), embed_dim: int = 32,
                   activation: str = "relu", ema_rate: float = 0.01, tau: float = 5.0,
-                  all_pairs: bool = False, seed: int = 0, progress: bool = False) -> StaircaseResult:
+                  all_pairs: bool = False, seed: int = 0, progress: bool = False,
+                  threads: int | None = None) -> StaircaseResult:
     """Train every (estimator, critic) member on the staircase at once (chapter 12).
 
     Every step draws fresh ``x, z (K, B, d)`` with ``z = rho x + sqrt(1 - rho^2) eps`` and
@@ -156,7 +158,8 @@ def run_staircase(estimators: Sequence[str] = STAIRCASE_ESTIMATORS,
     (``B`` marginal samples, the book's convention) unless ``all_pairs=True``, which scores all
     ``B^2`` pairs as Poole et al.'s code does (about four times the cost per step); InfoNCE
     always uses all ``B^2`` pairs. Returns a :class:`StaircaseResult` whose ``estimates`` are the
-    training-batch estimates, as plotted by Poole et al.
+    training-batch estimates, as plotted by Poole et al. ``threads``: torch intra-op threads
+    (``None``: by the size of the job, :mod:`minebook.threads`).
     """
     import time
 
@@ -169,21 +172,23 @@ def run_staircase(estimators: Sequence[str] = STAIRCASE_ESTIMATORS,
     k_total = sum(len(s.estimators) for s in stacks)
     out = np.empty((len(true_mi), k_total))
     start = time.perf_counter()
-    for step in tqdm(range(len(true_mi)), disable=not progress, desc="staircase", mininterval=1.0):
-        r = float(rho[step])
-        x = torch.randn(k_total, batch_size, d, generator=gen)
-        z = r * x + math.sqrt(1 - r * r) * torch.randn(k_total, batch_size, d, generator=gen)
-        values, loss, lo = [], 0.0, 0
-        for s in stacks:
-            hi = lo + len(s.estimators)
-            v, t = s.objectives(x[lo:hi], z[lo:hi], tau, gen)
-            values.append(v)
-            loss = loss - t.sum()
-            lo = hi
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        out[step] = torch.cat(values).numpy()
+    n_threads = threads_for_modules([s.critic for s in stacks], rows=2 * batch_size, threads=threads)
+    with using_threads(n_threads):
+        for step in tqdm(range(len(true_mi)), disable=not progress, desc="staircase", mininterval=1.0):
+            r = float(rho[step])
+            x = torch.randn(k_total, batch_size, d, generator=gen)
+            z = r * x + math.sqrt(1 - r * r) * torch.randn(k_total, batch_size, d, generator=gen)
+            values, loss, lo = [], 0.0, 0
+            for s in stacks:
+                hi = lo + len(s.estimators)
+                v, t = s.objectives(x[lo:hi], z[lo:hi], tau, gen)
+                values.append(v)
+                loss = loss - t.sum()
+                lo = hi
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            out[step] = torch.cat(values).numpy()
     members = [(e, s.kind) for s in stacks for e in s.estimators]
     return StaircaseResult(out, members, true_mi, tuple(float(m) for m in mi_levels), int(steps_per_level),
                            int(batch_size), time.perf_counter() - start)

@@ -15,7 +15,6 @@ whole grid, with an independent Monte-Carlo check of it.
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +27,7 @@ from scipy.special import digamma
 from ._checks import check_pair, check_positive_int
 from .data import EQUITABILITY_FUNCTIONS, equitability_mi, equitability_sample
 from .estimate import MIEstimate, estimate_mi_many
+from .threads import thread_cap
 
 __all__ = [
     "Sweep", "data_seed", "make_pairs", "run_sweep", "ensemble_step_cost", "ksg_bruteforce", "tolerance", "within",
@@ -115,8 +115,9 @@ def run_sweep(sample: Callable, params: Sequence, truth, estimator: str, *, n_se
     :func:`minebook.estimate_mi_many` (``steps``, ``batch_size``, ``hidden``, ``k`` ...); its
     member k gets training seed ``seed + k``. ``estimator="ksg_bruteforce"`` runs
     :func:`ksg_bruteforce` (the same KSG estimate, faster in high dimension) on every cell
-    instead, ``workers`` cells at a time in threads (default: one per CPU; numpy releases
-    the GIL). Returns a :class:`Sweep` with ``(P, S)`` arrays. The ``RuntimeWarning`` that
+    instead, ``workers`` cells at a time in threads (default: one per core this process may
+    use, :func:`minebook.threads.thread_cap`; numpy releases the GIL). Returns a :class:`Sweep`
+    with ``(P, S)`` arrays. The ``RuntimeWarning`` that
     ``estimate_mi_many`` issues for each flagged member is not shown: the flags are in
     ``Sweep.diverged`` (count them in the chapter); nor is the few-effective-pairs warning.
     """
@@ -128,7 +129,7 @@ def run_sweep(sample: Callable, params: Sequence, truth, estimator: str, *, n_se
     start = time.perf_counter()
     if estimator == "ksg_bruteforce":
         k = kwargs.get("k", 3)
-        with ThreadPoolExecutor(max_workers=kwargs.get("workers") or os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(max_workers=kwargs.get("workers") or thread_cap()) as pool:
             ests = list(pool.map(lambda pair: ksg_bruteforce(*pair, k=k, as_estimate=True), pairs))
     else:
         with warnings.catch_warnings():

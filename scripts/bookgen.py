@@ -2,13 +2,16 @@
 """Build helpers of the MINE book: the chapter list, chapter execution, generated tables.
 
     python scripts/bookgen.py chapters [--ipynb | --py | --ids]   # chapters listed in _toc.yml
-    python scripts/bookgen.py run [--budget full] [NOTEBOOK ...]  # sync + execute in place
+    python scripts/bookgen.py run [--budget full] [--jobs N] [NOTEBOOK ...]  # sync + execute
     python scripts/bookgen.py tables [--check]                    # regenerate / check tables
 
-``run`` executes each chapter (default: every chapter in ``_toc.yml``, in order) with
-papermill in place, after ``jupytext --sync`` so the ``.ipynb`` has the current source of
-the paired ``.py``; it prints ``[i/N] chapter ... 12.3 s``, records the times in
-``book/results/execution_times.json`` and regenerates the tables.
+``run`` executes each chapter (default: every chapter in ``_toc.yml``) with papermill in
+place, after ``jupytext --sync`` so the ``.ipynb`` has the current source of the paired
+``.py``. ``--jobs`` chapters run at once (default: one per core), the longest first, each
+kernel with one intra-op thread, so the outputs do not depend on ``--jobs``. It prints one
+line per finished chapter (``[i/N] chapter 12.3 s: 3 reproduced``), keeps papermill's output
+in ``_build/logs/``, records the times in ``book/results/execution_times.json`` and
+regenerates the tables.
 
 ``tables`` rewrites the parts of ``README.md``, ``book/intro.md`` and ``book/status.md``
 between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` markers from the JSON files in
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from minebook import report  # noqa: E402
+from minebook.threads import available_cores  # noqa: E402
 
 TOC = ROOT / "_toc.yml"
 RESULTS = ROOT / "book" / "results"
@@ -122,7 +126,17 @@ def times_table(link_prefix: str | None) -> str:
     budget = data.get("time_budget_s", TIME_BUDGET_S)
     lines.append(f"| **total** | | **{total:.1f}** | budget {budget:.0f} s |")
     machine = data.get("machine")
-    tail = f"\nMachine of the last run: {machine}.\n" if machine else ""
+    tail = f"\nMachine of the last run: {machine}." if machine else ""
+    jobs = {(info.get("jobs", 1), info.get("threads")) for c, info in recorded.items() if c in ids}
+    if len(jobs) == 1:
+        n_jobs, threads = jobs.pop()
+        how = ("one chapter at a time" if n_jobs == 1 else
+               f"{n_jobs} chapters at a time, each its own process, longest first")
+        thr = "torch's default threads" if threads is None else f"{threads} intra-op thread(s) per chapter"
+        tail += (f" Chapters executed {how}, with {thr}: each time is that chapter's wall time"
+                 + (", while other chapters shared the machine, so the total exceeds the wall time"
+                    " of the run." if n_jobs > 1 else "."))
+    tail = tail + "\n" if tail else ""
     return "\n".join(lines) + "\n" + tail
 
 
@@ -145,11 +159,12 @@ def stale() -> list[Path]:
     return [p for p, text in generated().items() if p.read_text(encoding="utf-8") != text]
 
 
-def write_tables() -> None:
+def write_tables(quiet: bool = False) -> None:
     for path, text in generated().items():
         if path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-            print(f"updated {path.relative_to(ROOT)}")
+            if not quiet:
+                print(f"updated {path.relative_to(ROOT)}")
 
 
 # --------------------------------------------------------------------------- execution
@@ -185,23 +200,98 @@ def sync(py: Path) -> None:
     subprocess.run([str(BIN / "jupytext"), *cmd, "--quiet", str(py)], check=True, cwd=ROOT)
 
 
-def execute(nb: Path, budget: str, env: dict[str, str]) -> None:
-    """Execute ``nb`` in place with papermill (the kernel ``python3`` of this venv)."""
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+#: Intra-op / BLAS threads of every chapter kernel that ``run`` and the test suite start.
+CHAPTER_THREADS = 1
+
+
+def chapter_thread_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) with one intra-op thread for a chapter kernel.
+
+    ``MINEBOOK_THREADS`` caps minebook's thread rule (``minebook.threads``); the OpenMP, MKL
+    and OpenBLAS variables do the same for torch and numpy code outside minebook's loops.
+    Chapters run one per core, and their numbers do not depend on how many run at once.
+    """
+    env = dict(os.environ if env is None else env)
+    for var in ("MINEBOOK_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(CHAPTER_THREADS)
+    return env
+
+
+def default_jobs() -> int:
+    """Chapters executed at once by ``run``: one per core this process may use."""
+    return available_cores()
+
+
+def longest_first(notebooks: list[Path], times: dict) -> list[Path]:
+    """``notebooks`` ordered by their recorded seconds, longest first (unknown ones first).
+
+    Starting the longest chapters first keeps a parallel run from ending on one long chapter
+    while the other cores idle (the longest-processing-time rule).
+    """
+    recorded = times.get("chapters", {})
+    return sorted(notebooks, key=lambda nb: -float(recorded.get(nb.stem, {}).get("seconds", 1e9)))
+
+
+def _log_path(nb: Path, budget: str) -> Path:
+    return ROOT / "_build" / "logs" / f"{nb.stem}.{budget}.log"
+
+
+def _start(nb: Path, budget: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start papermill on ``nb`` (in place, kernel ``python3``); its output goes to a log file."""
     cmd = [str(BIN / "papermill"), "-k", "python3", "--cwd", str(nb.parent), "--no-progress-bar"]
     if budget != DEFAULT_BUDGET:
         # Only non-default budgets inject a parameters cell: a committed, full-budget
         # notebook stays identical in its cells to its .py source.
         cmd += ["-p", "budget", budget]
     cmd += [str(nb), str(nb)]
-    subprocess.run(cmd, check=True, cwd=ROOT, env=env)
+    log = _log_path(nb, budget)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as fh:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
 
 
-def _machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+def execute(nb: Path, budget: str, env: dict[str, str]) -> None:
+    """Execute ``nb`` in place with papermill; raise ``CalledProcessError`` if it fails."""
+    proc = _start(nb, budget, env)
+    if proc.wait() != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
 
 
-def run(notebooks: list[Path], budget: str) -> int:
-    env = kernel_env()
+def _verdicts(nb: Path, env: dict[str, str]) -> str:
+    """``"3 reproduced, 1 partly"``: the verdicts the chapter just recorded."""
+    results = Path(env.get(report.ENV_VAR) or RESULTS) / f"{nb.stem}.json"
+    try:
+        rows = json.loads(results.read_text(encoding="utf-8")).get("rows", [])
+    except (OSError, ValueError, AttributeError):
+        return "no results recorded"
+    counts: dict[str, int] = {}
+    for row in rows:
+        verdict = str(row.get("verdict", "?"))
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return ", ".join(f"{n} {v}" for v, n in counts.items()) or "no claims"
+
+
+def _failure_tail(nb: Path, budget: str, lines: int = 15) -> str:
+    text = _log_path(nb, budget).read_text(encoding="utf-8", errors="replace").splitlines()
+    keep = [ln for ln in text if "Kernel is running over TCP" not in ln]
+    return "\n".join("    " + ln for ln in keep[-lines:])
+
+
+def run(notebooks: list[Path], budget: str, jobs: int | None = None) -> int:
+    """Sync and execute ``notebooks``, ``jobs`` at a time (default: one per core), longest first.
+
+    Each chapter kernel runs with one intra-op thread (:func:`chapter_thread_env`), so the
+    outputs are the same whatever ``jobs`` is. Prints one line per finished chapter (seconds,
+    verdicts), keeps papermill's output in ``_build/logs/``, records each chapter's wall time
+    (with ``jobs`` chapters sharing the machine) and regenerates the tables.
+    """
+    start = time.perf_counter()
+    jobs = max(1, int(jobs or default_jobs()))
+    env = chapter_thread_env(kernel_env())
     if budget != DEFAULT_BUDGET:
         # A preview at a reduced budget must not overwrite the committed results.
         env[report.ENV_VAR] = str(ROOT / "_build" / f"results-{budget}")
@@ -211,39 +301,54 @@ def run(notebooks: list[Path], budget: str) -> int:
         env.pop(report.ENV_VAR, None)
     times = load_times()
     times["time_budget_s"] = TIME_BUDGET_S
-    n = len(notebooks)
-    failed = None
-    for i, nb in enumerate(notebooks, 1):
+    for nb in notebooks:
         py = nb.with_suffix(".py")
-        label = f"[{i}/{n}] {nb.stem}"
-        print(f"{label} ...", flush=True)
-        t0 = time.perf_counter()
-        try:
-            if py.is_file():
-                sync(py)
-            execute(nb, budget, env)
-        except subprocess.CalledProcessError:
-            print(f"{label} FAILED after {time.perf_counter() - t0:.1f} s", flush=True)
-            failed = nb
+        if py.is_file():
+            sync(py)
+    queue = longest_first(notebooks, times) if jobs > 1 else list(notebooks)
+    n, done, failed = len(notebooks), 0, []
+    print(f"executing {n} chapter(s) at budget={budget}, {min(jobs, n)} at a time, "
+          f"{CHAPTER_THREADS} thread each (logs: {_log_path(queue[0], budget).parent.relative_to(ROOT)})",
+          flush=True)
+    running: dict[Path, tuple[subprocess.Popen, float]] = {}
+    while queue or running:
+        while queue and len(running) < jobs and not failed:
+            nb = queue.pop(0)
+            running[nb] = (_start(nb, budget, env), time.perf_counter())
+        if failed and not running:
             break
-        dt = time.perf_counter() - t0
-        print(f"{label} {dt:.1f} s", flush=True)
-        if budget == DEFAULT_BUDGET:
-            times["chapters"][nb.stem] = {
-                "seconds": round(dt, 1),
-                "budget": budget,
-                "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-            }
-            times["machine"] = _machine()
-            TIMES.parent.mkdir(parents=True, exist_ok=True)
-            TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    write_tables()
-    print()
-    print(times_table(None))
-    if failed is not None:
-        print(f"error: {failed.relative_to(ROOT)} failed; its outputs show the traceback",
+        time.sleep(0.2)
+        for nb, (proc, t0) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[nb]
+            done += 1
+            dt = time.perf_counter() - t0
+            label = f"[{done}/{n}] {nb.stem}"
+            if proc.returncode != 0:
+                print(f"{label} FAILED after {dt:.1f} s:\n{_failure_tail(nb, budget)}", flush=True)
+                failed.append(nb)
+                continue
+            print(f"{label} {dt:.1f} s: {_verdicts(nb, env)}", flush=True)
+            if budget == DEFAULT_BUDGET:
+                times["chapters"][nb.stem] = {
+                    "seconds": round(dt, 1),
+                    "budget": budget,
+                    "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+                    "jobs": min(jobs, n),
+                    "threads": CHAPTER_THREADS,
+                }
+                times["machine"] = _machine()
+                TIMES.parent.mkdir(parents=True, exist_ok=True)
+                TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_tables(quiet=True)
+    total = time.perf_counter() - start
+    if failed:
+        names = ", ".join(str(nb.relative_to(ROOT)) for nb in failed)
+        print(f"error: {names} failed after {total:.0f} s; the outputs show the traceback",
               file=sys.stderr)
         return 1
+    print(f"executed {n} chapter(s) in {total:.0f} s (wall time); times: book/status.md", flush=True)
     return 0
 
 
@@ -258,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--ids", action="store_true", help="chapter ids (file stems)")
     r = sub.add_parser("run", help="sync and execute chapters in place")
     r.add_argument("--budget", default=DEFAULT_BUDGET)
+    r.add_argument("--jobs", type=int, default=None,
+                   help="chapters executed at once (default: one per core)")
     r.add_argument("notebooks", nargs="*", help="default: every chapter of _toc.yml")
     t = sub.add_parser("tables", help="regenerate the tables in README/intro/status")
     t.add_argument("--check", action="store_true", help="exit 1 if a table is stale")
@@ -282,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "run":
         nbs = [Path(p).resolve().with_suffix(".ipynb") for p in args.notebooks] or chapters()
-        return run(nbs, args.budget)
+        return run(nbs, args.budget, args.jobs)
     return 2
 
 
