@@ -4,8 +4,8 @@
   (``MINEBOOK_RESULTS_DIR``), never to the committed ``book/results``.
 - The Jupyter kernel ``python3`` is the one installed in this virtual environment.
 - nbval only collects the chapters listed in ``_toc.yml`` and compares only text outputs.
-- Tests run in stages: units, sync, smoke, nbval, book, browser; within the smoke and nbval
-  stages the longest chapters (by their recorded times) come first.
+- Tests run in stages: units, sync, smoke, then nbval with the book build and browser checks;
+  within the smoke and nbval stages the longest jobs (by the recorded times) come first.
 - Chapter kernels (smoke and nbval) run with one intra-op thread, as ``make book`` runs
   them (``bookgen.chapter_thread_env``), so that their outputs match the committed ones
   whatever the number of workers. Under pytest-xdist (``make test``: one worker per core,
@@ -105,9 +105,20 @@ def _recorded_seconds() -> dict[str, float]:
     return {c: float(info.get("seconds", 0.0)) for c, info in chapters.items()}
 
 
+#: About how long the book build and its browser checks take (one xdist group), in seconds.
+BOOK_GROUP_SECONDS = 150.0
+
+
 def _order(item: pytest.Item) -> tuple[int, float]:
-    """Stage first; within the smoke and nbval stages, the longest chapter first."""
+    """Stage first; within the smoke and nbval stages, the longest chapter first.
+
+    The book build and browser checks do not depend on nbval, so they are sorted into the
+    nbval stage as one more long job (``BOOK_GROUP_SECONDS``): with two workers, the build
+    then overlaps the re-execution of the chapters instead of running after it alone.
+    """
     stage = _stage(item)
+    if stage >= STAGES.index("book"):
+        return STAGES.index("nbval"), -BOOK_GROUP_SECONDS
     chapter = _chapter(item)
     return stage, -_recorded_seconds().get(chapter, 0.0) if chapter else 0.0
 
