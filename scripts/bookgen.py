@@ -136,6 +136,10 @@ def times_table(link_prefix: str | None) -> str:
         tail += (f" Chapters executed {how}, with {thr}: each time is that chapter's wall time"
                  + (", while other chapters shared the machine, so the total exceeds the wall time"
                     " of the run." if n_jobs > 1 else "."))
+    last = data.get("last_run")
+    if last:
+        tail += (f" The last run of all chapters (`make book`, {last['date']} UTC) took "
+                 f"{last['wall_seconds']:.0f} s of wall time, {last['jobs']} chapter(s) at a time.")
     tail = tail + "\n" if tail else ""
     return "\n".join(lines) + "\n" + tail
 
@@ -341,8 +345,12 @@ def run(notebooks: list[Path], budget: str, jobs: int | None = None) -> int:
                 times["machine"] = _machine()
                 TIMES.parent.mkdir(parents=True, exist_ok=True)
                 TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    write_tables(quiet=True)
     total = time.perf_counter() - start
+    if budget == DEFAULT_BUDGET and not failed and {nb.resolve() for nb in notebooks} == set(chapters()):
+        times["last_run"] = {"wall_seconds": round(total, 1), "jobs": min(jobs, n),
+                             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")}
+        TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_tables(quiet=True)
     if failed:
         names = ", ".join(str(nb.relative_to(ROOT)) for nb in failed)
         print(f"error: {names} failed after {total:.0f} s; the outputs show the traceback",

@@ -107,3 +107,40 @@ def test_holdout_is_stratified_and_disjoint():
     rows = {r.tobytes() for r in fit.x_train}
     assert not any(r.tobytes() in rows for r in x_val)
     assert np.all(np.abs(np.bincount(y_val, minlength=10) / len(y_val) - 0.1) < 0.02)
+
+
+# --------------------------------------------------------------------------- shipped MNIST sample
+@pytest.fixture(scope="module")
+def mnist_5k():
+    return datasets.load_mnist()
+
+
+def test_shipped_mnist_shapes_labels_and_pixels():
+    x, y = datasets.shipped_mnist()
+    assert x.shape == (5000, 784) and x.dtype == np.uint8 and y.shape == (5000,)
+    assert x.min() == 0 and x.max() == 255
+    np.testing.assert_array_equal(np.bincount(y, minlength=10), np.full(10, 500))
+
+
+def test_load_mnist_without_a_folder_is_the_fixed_stratified_5k_split(mnist_5k):
+    s = mnist_5k
+    assert s.name == "mnist-5k" and s.image_shape == (28, 28)
+    assert s.x_train.shape == (4000, 784) and s.x_test.shape == (1000, 784)
+    np.testing.assert_array_equal(np.bincount(s.y_train, minlength=10), np.full(10, 400))
+    np.testing.assert_array_equal(np.bincount(s.y_test, minlength=10), np.full(10, 100))
+    assert abs(float(s.x_train.mean())) < 1e-3  # standardized with the training statistics
+    again = datasets.load_mnist("")
+    np.testing.assert_array_equal(again.y_test, s.y_test)
+    np.testing.assert_array_equal(again.x_test, s.x_test)
+    assert datasets.load_mnist(max_train=100).x_train.shape == (100, 784)
+
+
+def test_load_mnist_opens_no_network_connection(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load_mnist tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert datasets.load_mnist().x_train.shape == (4000, 784)
