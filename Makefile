@@ -11,8 +11,10 @@ BUDGET ?= full
 NB     ?=
 # Chapters (make book) and test workers (make test) at once: one per core by default.
 JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
-# pytest-xdist: one worker per job; a chapter's nbval cells (and the book's tests) stay together.
-XDIST  := $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadgroup --no-loadscope-reorder)
+# pytest-xdist: one worker per job, one test file (a chapter's nbval cells, the book's tests) per worker
+# at a time, in the order conftest.py sorts them. (loadgroup would not do: xdist 3.8 cannot attach its
+# group to a node id under pytest 9.)
+XDIST  := $(if $(filter 1,$(JOBS)),-p no:xdist,-n $(JOBS) --dist loadfile --no-loadscope-reorder)
 # pip warns once per package about missing extra-index folders on these machines.
 PIP_NOISE := is ignored: it is neither a file nor a directory
 

@@ -9,8 +9,9 @@
 - Chapter kernels (smoke and nbval) run with one intra-op thread, as ``make book`` runs
   them (``bookgen.chapter_thread_env``), so that their outputs match the committed ones
   whatever the number of workers. Under pytest-xdist (``make test``: one worker per core,
-  ``--dist loadgroup``) each worker's own torch gets its share of the cores, and all cells
-  of one notebook, and all tests of the book build, stay on one worker (``xdist_group``).
+  ``--dist loadfile``) each worker's own torch gets its share of the cores, and each file
+  (all cells of one notebook, all tests of the book build) runs on one worker, files in the
+  order sorted here.
 """
 
 from __future__ import annotations
@@ -64,7 +65,6 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(max(1, bookgen.default_jobs() // workers))
     config.addinivalue_line("markers", "sync: .py and .ipynb of a chapter agree")
     config.addinivalue_line("markers", "nbval: re-executes a committed chapter (nbval)")
-    config.addinivalue_line("markers", "xdist_group(name): tests that run on one xdist worker")
 
 
 @functools.cache
@@ -115,6 +115,8 @@ def _order(item: pytest.Item) -> tuple[int, float]:
     The book build and browser checks do not depend on nbval, so they are sorted into the
     nbval stage as one more long job (``BOOK_GROUP_SECONDS``): with two workers, the build
     then overlaps the re-execution of the chapters instead of running after it alone.
+    pytest-xdist (``--dist loadfile --no-loadscope-reorder``) hands out whole files in the
+    order in which their first item appears here.
     """
     stage = _stage(item)
     if stage >= STAGES.index("book"):
@@ -128,11 +130,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if type(item).__name__ == "IPyNbCell":
             item.add_marker(pytest.mark.nbval)
-            item.add_marker(pytest.mark.xdist_group(f"nbval-{_chapter(item)}"))
             parent = item.parent
             skip = tuple(getattr(parent, "skip_compare", ()))
             if "text/html" not in skip:
                 parent.skip_compare = skip + NBVAL_SKIP
-        elif item.get_closest_marker("book") or item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("book"))  # one build, on one worker
     items.sort(key=_order)  # stable: keeps the order of the cells within a notebook

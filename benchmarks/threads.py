@@ -122,7 +122,7 @@ def time_builds(rev: str, label: str, workdir: Path, make_args: list[str]) -> di
         _timed(["make", "venv"], tree, env, workdir / f"{label}-venv.log")
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, text=True,
                                 capture_output=True, check=True).stdout.strip()
-        out = {"rev": rev, "commit": commit, "make_args": make_args}
+        out = {"rev": rev, "commit": commit, "make_args": make_args, "date": time.strftime("%Y-%m-%d %H:%M")}
         for target in ("book", "test"):
             print(f"{label} ({commit}): make {target} {' '.join(make_args)} ...", flush=True)
             out[target] = _timed(["make", target, *make_args], tree, env,
@@ -142,7 +142,19 @@ def part_builds(baseline: str, current: str, keep: Path | None, sides: list[str]
     workdir = Path(tempfile.mkdtemp(prefix="minebook-threads-", dir=keep))
     print(f"worktrees and logs in {workdir}", flush=True)
     revs = {"sequential": baseline, "parallel": current}
-    return {side: time_builds(revs[side], side, workdir, []) for side in sides}
+    out = {}
+    for side in sides:
+        out[side] = time_builds(revs[side], side, workdir, [])
+        _save_partial({"builds": out})
+    return out
+
+
+def _save_partial(part: dict) -> None:
+    """Keep each measured side in the results file at once (a later failure loses nothing)."""
+    res = json.loads(LAST.read_text()) if LAST.is_file() else {}
+    for key, value in part.items():
+        res.setdefault(key, {}).update(value)
+    LAST.write_text(json.dumps(res, indent=2, sort_keys=True) + "\n")
 
 
 # ----------------------------------------------------------------------------- tables
@@ -174,7 +186,8 @@ def render(res: dict) -> str:
         ]
         for what, b in (("sequential (baseline)", seq), ("parallel", par)):
             chap = f"{b['chapter_seconds']:.0f}" if b.get("chapter_seconds") else "—"
-            lines.append(f"| {what} | {b['commit']} | {b['book']:.0f} | {chap} | {b['test']:.0f} |")
+            when = f" ({b['date']})" if b.get("date") else ""
+            lines.append(f"| {what}{when} | {b['commit']} | {b['book']:.0f} | {chap} | {b['test']:.0f} |")
         lines.append(f"| parallel / sequential | | {par['book'] / seq['book']:.2f} | | "
                      f"{par['test'] / seq['test']:.2f} |")
         lines += ["", "Chapter execution: the sum of the per-chapter seconds that `make book` "
@@ -216,11 +229,13 @@ def main(argv=None) -> int:
                    date=time.strftime("%Y-%m-%d %H:%M"), load_start=load())
         if args.part in ("estimate", "all"):
             res["estimate"] = part_estimate(args.repeats)
+            _save_partial({"estimate": res["estimate"]})
         if args.part in ("builds", "all"):
             if shutil.which("make") is None:
                 raise SystemExit("make not found")
             sides = ["sequential", "parallel"] if args.side == "both" else [args.side]
             res.setdefault("builds", {}).update(part_builds(args.baseline, args.current, args.keep, sides))
+            res["builds"].update(json.loads(LAST.read_text()).get("builds", {}))
         res["load_end"] = load()
         LAST.write_text(json.dumps(res, indent=2, sort_keys=True) + "\n")
         text = render(res)
