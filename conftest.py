@@ -62,7 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workers > 1:
         import torch
 
-        torch.set_num_threads(max(1, bookgen.default_jobs() // workers))
+        from minebook.threads import available_cores
+
+        torch.set_num_threads(max(1, available_cores() // workers))
     config.addinivalue_line("markers", "sync: .py and .ipynb of a chapter agree")
     config.addinivalue_line("markers", "nbval: re-executes a committed chapter (nbval)")
 
@@ -105,7 +107,7 @@ def _recorded_seconds() -> dict[str, float]:
     return {c: float(info.get("seconds", 0.0)) for c, info in chapters.items()}
 
 
-#: About how long the book build and its browser checks take (one xdist group), in seconds.
+#: About how long the book build and its browser checks (tests/test_book.py) take, in seconds.
 BOOK_GROUP_SECONDS = 150.0
 
 

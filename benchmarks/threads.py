@@ -49,7 +49,7 @@ x, z = minebook.correlated_gaussian(5000, d=5, rho=0.9, seed=0)
 kwargs = dict(steps=1500, seed=0)
 if mode == "before":
     kwargs["threads"] = torch.get_num_threads()   # torch's default: what estimate_mi used before
-minebook.estimate_mi(x, z, steps=50, seed=1, **{k: v for k, v in kwargs.items() if k == "threads"})
+minebook.estimate_mi(x, z, steps=50, seed=1, threads=kwargs.get("threads"))  # warm-up
 t0 = time.perf_counter()
 est = minebook.estimate_mi(x, z, **kwargs)
 print(time.perf_counter() - t0, est.mi, est.threads)
@@ -109,7 +109,7 @@ def _timed(cmd: list[str], cwd: Path, env: dict, log: Path) -> float:
     return seconds
 
 
-def time_builds(rev: str, label: str, workdir: Path, make_args: list[str]) -> dict:
+def time_builds(rev: str, label: str, workdir: Path) -> dict:
     """``make book`` and ``make test`` wall time on a fresh worktree of ``rev``."""
     tree = workdir / label
     subprocess.run(["git", "worktree", "add", "--detach", "--force", str(tree), rev], cwd=ROOT,
@@ -122,16 +122,14 @@ def time_builds(rev: str, label: str, workdir: Path, make_args: list[str]) -> di
         _timed(["make", "venv"], tree, env, workdir / f"{label}-venv.log")
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, text=True,
                                 capture_output=True, check=True).stdout.strip()
-        out = {"rev": rev, "commit": commit, "make_args": make_args, "date": time.strftime("%Y-%m-%d %H:%M")}
+        out = {"rev": rev, "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M")}
         for target in ("book", "test"):
-            print(f"{label} ({commit}): make {target} {' '.join(make_args)} ...", flush=True)
-            out[target] = _timed(["make", target, *make_args], tree, env,
-                                 workdir / f"{label}-{target}.log")
+            print(f"{label} ({commit}): make {target} ...", flush=True)
+            out[target] = _timed(["make", target], tree, env, workdir / f"{label}-{target}.log")
             print(f"{label} ({commit}): make {target}: {out[target]:.0f} s", flush=True)
-            if target == "book":
-                text = (workdir / f"{label}-book.log").read_text(errors="replace")
-                m = re.search(r"\*\*total\*\* \| \| \*\*([\d.]+)\*\*", text)
-                out["chapter_seconds"] = float(m.group(1)) if m else None
+            if target == "book":  # the sum of the chapter times that make book recorded
+                times = json.loads((tree / "book" / "results" / "execution_times.json").read_text())
+                out["chapter_seconds"] = sum(c["seconds"] for c in times["chapters"].values())
         return out
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
@@ -144,7 +142,7 @@ def part_builds(baseline: str, current: str, keep: Path | None, sides: list[str]
     revs = {"sequential": baseline, "parallel": current}
     out = {}
     for side in sides:
-        out[side] = time_builds(revs[side], side, workdir, [])
+        out[side] = time_builds(revs[side], side, workdir)
         _save_partial({"builds": out})
     return out
 

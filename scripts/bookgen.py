@@ -28,6 +28,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -204,6 +205,15 @@ def sync(py: Path) -> None:
     subprocess.run([str(BIN / "jupytext"), *cmd, "--quiet", str(py)], check=True, cwd=ROOT)
 
 
+def _utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _save_times(times: dict) -> None:
+    TIMES.parent.mkdir(parents=True, exist_ok=True)
+    TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def _machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
@@ -223,11 +233,6 @@ def chapter_thread_env(env: dict[str, str] | None = None) -> dict[str, str]:
     for var in ("MINEBOOK_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = str(CHAPTER_THREADS)
     return env
-
-
-def default_jobs() -> int:
-    """Chapters executed at once by ``run``: one per core this process may use."""
-    return available_cores()
 
 
 def longest_first(notebooks: list[Path], times: dict) -> list[Path]:
@@ -258,25 +263,13 @@ def _start(nb: Path, budget: str, env: dict[str, str]) -> subprocess.Popen:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
 
 
-def execute(nb: Path, budget: str, env: dict[str, str]) -> None:
-    """Execute ``nb`` in place with papermill; raise ``CalledProcessError`` if it fails."""
-    proc = _start(nb, budget, env)
-    if proc.wait() != 0:
-        raise subprocess.CalledProcessError(proc.returncode, proc.args)
-
-
 def _verdicts(nb: Path, env: dict[str, str]) -> str:
     """``"3 reproduced, 1 partly"``: the verdicts the chapter just recorded."""
-    results = Path(env.get(report.ENV_VAR) or RESULTS) / f"{nb.stem}.json"
     try:
-        rows = json.loads(results.read_text(encoding="utf-8")).get("rows", [])
-    except (OSError, ValueError, AttributeError):
+        rows = report.load_chapter(Path(env.get(report.ENV_VAR) or RESULTS) / f"{nb.stem}.json")
+    except (OSError, ValueError, KeyError):
         return "no results recorded"
-    counts: dict[str, int] = {}
-    for row in rows:
-        verdict = str(row.get("verdict", "?"))
-        counts[verdict] = counts.get(verdict, 0) + 1
-    return ", ".join(f"{n} {v}" for v, n in counts.items()) or "no claims"
+    return ", ".join(f"{n} {v}" for v, n in Counter(r["verdict"] for r in rows).items())
 
 
 def _failure_tail(nb: Path, budget: str, lines: int = 15) -> str:
@@ -294,7 +287,7 @@ def run(notebooks: list[Path], budget: str, jobs: int | None = None) -> int:
     (with ``jobs`` chapters sharing the machine) and regenerates the tables.
     """
     start = time.perf_counter()
-    jobs = max(1, int(jobs or default_jobs()))
+    jobs = max(1, int(jobs or available_cores()))  # default: one chapter per core
     env = chapter_thread_env(kernel_env())
     if budget != DEFAULT_BUDGET:
         # A preview at a reduced budget must not overwrite the committed results.
@@ -335,21 +328,14 @@ def run(notebooks: list[Path], budget: str, jobs: int | None = None) -> int:
                 continue
             print(f"{label} {dt:.1f} s: {_verdicts(nb, env)}", flush=True)
             if budget == DEFAULT_BUDGET:
-                times["chapters"][nb.stem] = {
-                    "seconds": round(dt, 1),
-                    "budget": budget,
-                    "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-                    "jobs": min(jobs, n),
-                    "threads": CHAPTER_THREADS,
-                }
+                times["chapters"][nb.stem] = {"seconds": round(dt, 1), "budget": budget, "date": _utc_now(),
+                                              "jobs": min(jobs, n), "threads": CHAPTER_THREADS}
                 times["machine"] = _machine()
-                TIMES.parent.mkdir(parents=True, exist_ok=True)
-                TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                _save_times(times)
     total = time.perf_counter() - start
     if budget == DEFAULT_BUDGET and not failed and {nb.resolve() for nb in notebooks} == set(chapters()):
-        times["last_run"] = {"wall_seconds": round(total, 1), "jobs": min(jobs, n),
-                             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")}
-        TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        times["last_run"] = {"wall_seconds": round(total, 1), "jobs": min(jobs, n), "date": _utc_now()}
+        _save_times(times)
     write_tables(quiet=True)
     if failed:
         names = ", ".join(str(nb.relative_to(ROOT)) for nb in failed)
