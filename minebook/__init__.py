@@ -10,7 +10,7 @@ Quick start::
 Every value is in nats. Each function's docstring names the chapter that introduces it.
 """
 
-from . import bounds, data, information, plotting, report, threads
+from . import bounds, compare, data, information, plotting, report, threads
 from .bounds import dv_bound, infonce_bound, jsd_objective, logmeanexp, nwj_bound, smile_bound
 from .critics import ConcatCritic, SeparableCritic, StackedMLP, make_critic
 from .data import (
@@ -38,7 +38,7 @@ ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
 __version__ = "0.1.0"
 
 __all__ = [
-    "bounds", "data", "information", "plotting", "report", "threads",
+    "bounds", "compare", "data", "information", "plotting", "report", "threads",
     "dv_bound", "infonce_bound", "jsd_objective", "logmeanexp", "nwj_bound", "smile_bound",
     "ConcatCritic", "SeparableCritic", "StackedMLP", "make_critic",
     "correlated_gaussian", "equitability_mi", "equitability_sample", "gaussian_log_ratio",

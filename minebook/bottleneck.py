@@ -30,12 +30,12 @@ from tqdm import tqdm
 from .critics import StackedMLP, make_critic
 from .module import StackedMINE
 from .threads import threads_for_modules, using_threads
-from .utils import resolve_device
+from .utils import adam, resolve_device
 
 __all__ = [
     "METHODS", "StackedMINE", "StackedEncoder", "IBEnsemble", "SweepResult",
     "scale_grad", "mine_penalty", "batch_standardize", "gaussian_kl_to_standard", "train_ib", "beta_sweep",
-    "encoder_mi", "mc_test_error", "sample_codes", "code_mi_mine",
+    "encoder_mi", "mc_predictions", "mc_test_error", "sample_codes", "code_mi_mine",
 ]
 
 METHODS = ("baseline", "vib", "mine")
@@ -216,7 +216,7 @@ def train_ib(x_train, y_train, methods: Sequence[str], betas: Sequence[float], *
     beta = torch.as_tensor(np.asarray(betas, dtype=np.float32), device=dev).view(k, 1, 1)
     model = StackedEncoder(x.shape[1], hidden, dim_z, n_classes, [m != "baseline" for m in methods], gen,
                            sigma_shift).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = adam(model.parameters(), lr)
     mine_idx = torch.as_tensor([i for i, m in enumerate(methods) if m == "mine"], dtype=torch.long, device=dev)
     vib_mask = torch.as_tensor([m == "vib" for m in methods], device=dev)
     mine, critic_opt = None, None
@@ -224,7 +224,7 @@ def train_ib(x_train, y_train, methods: Sequence[str], betas: Sequence[float], *
         critic = make_critic(critic_kind, x.shape[1] if critic_input == "x" else dim_z, dim_z, critic_hidden,
                              len(mine_idx), critic_activation, gen).to(dev)
         mine = StackedMINE(critic, "mine", ema_rate, generator=gen)
-        critic_opt = torch.optim.Adam(mine.parameters(), lr=critic_lr)
+        critic_opt = adam(mine.parameters(), critic_lr)
     hist = {key: np.full((steps, k), np.nan) for key in ("ce", "kl", "mine")}
     idx_mine = lambda: torch.randint(n, (len(mine_idx), batch_size), generator=gen).to(dev)
     modules = [model] if mine is None else [model, mine]
@@ -279,11 +279,11 @@ def _critic_only_step(model, mine, critic_opt, x, idx, rows, critic_input, stand
 
 
 @torch.no_grad()
-def mc_test_error(model: StackedEncoder, x, y, mc_samples: int = 12, seed: int = 0) -> np.ndarray:
-    """Test error (%) of every member, softmax averaged over ``mc_samples`` draws of z.
+def mc_predictions(model: StackedEncoder, x, mc_samples: int = 12, seed: int = 0) -> np.ndarray:
+    """Predicted labels of every member, softmax averaged over ``mc_samples`` draws of z.
 
-    ``x (n, dx)``, ``y (n,)`` -> ``(K,)`` percentages. Deterministic members give the same
-    prediction for every draw. As in Alemi et al. (12 posterior samples). Chapter 10.
+    ``x (n, dx)`` -> ``(K, n)`` int64. Deterministic members give the same prediction for
+    every draw. As in Alemi et al. (12 posterior samples). Chapter 10.
     """
     dev = model.head.weights[0].device
     gen = torch.Generator().manual_seed(int(seed))
@@ -291,8 +291,16 @@ def mc_test_error(model: StackedEncoder, x, y, mc_samples: int = 12, seed: int =
     xt = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=dev).expand(k, -1, -1)
     mu, sigma = model.encode(xt)
     probs = sum(F.softmax(model.classify(sample_codes(mu, sigma, gen)), dim=-1) for _ in range(mc_samples))
-    wrong = probs.argmax(-1).cpu() != torch.as_tensor(np.asarray(y)).view(1, -1)
-    return 100.0 * wrong.double().mean(1).numpy()
+    return probs.argmax(-1).cpu().numpy()
+
+
+def mc_test_error(model: StackedEncoder, x, y, mc_samples: int = 12, seed: int = 0) -> np.ndarray:
+    """Test error (%) of every member with :func:`mc_predictions`: ``x (n, dx)``, ``y (n,)`` -> ``(K,)``.
+
+    Chapter 10.
+    """
+    wrong = mc_predictions(model, x, mc_samples, seed) != np.asarray(y).reshape(1, -1)
+    return 100.0 * wrong.mean(1)
 
 
 @torch.no_grad()
@@ -308,12 +316,22 @@ def encoder_mi(mu: torch.Tensor, sigma: torch.Tensor, n_samples: int = 4, seed: 
     gen = torch.Generator().manual_seed(int(seed))
     mu, sigma = mu.double(), sigma.double().clamp_min(1e-6)
     k, n, dz = mu.shape
+    eps = torch.randn((n_samples, k, n, dz), generator=gen, dtype=torch.float64)
+    chunk = max(1, int(2**25 // (n * n)))                     # members per pass: (chunk, N, N) <= 256 MiB
+    return np.concatenate([_mixture_mi(mu[i:i + chunk], sigma[i:i + chunk], eps[:, i:i + chunk])
+                           for i in range(0, k, chunk)])
+
+
+def _mixture_mi(mu: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> np.ndarray:
+    """:func:`encoder_mi` for a chunk of members, with its noise ``eps (n_samples, K, N, dz)``."""
+    k, n, dz = mu.shape
+    n_samples = eps.shape[0]
     inv_var = sigma.pow(-2)                                   # (K, N, dz)
     log_norm = -torch.log(sigma).sum(-1) - 0.5 * dz * math.log(2 * math.pi)  # (K, N)
     c = (mu.pow(2) * inv_var).sum(-1)                         # (K, N)
     out = torch.zeros(k, dtype=torch.float64)
-    for _ in range(n_samples):
-        z = mu + sigma * torch.randn(mu.shape, generator=gen, dtype=torch.float64)
+    for draw in range(n_samples):
+        z = mu + sigma * eps[draw]
         # log N(z_i; mu_j, sigma_j) for all i, j: (K, N, N), by matmuls
         quad = z.pow(2) @ inv_var.transpose(1, 2) - 2 * z @ (mu * inv_var).transpose(1, 2) + c.unsqueeze(1)
         log_p = log_norm.unsqueeze(1) - 0.5 * quad
@@ -329,7 +347,9 @@ class SweepResult:
 
     ``errors[m]``/``val_errors[m]``: test/validation error (%) of method m, shape
     ``(n_beta, n_seeds)`` (baseline: ``(1, n_seeds)``); ``rate[m]``: VIB's KL upper bound
-    on the test inputs (nats); ``mi_known[m]``: :func:`encoder_mi` on the test inputs
+    on the test inputs (nats); ``wrong[m]``: which test inputs each member misclassifies,
+    ``(n_beta, n_seeds, n_test)`` bool (for :func:`minebook.compare.paired_comparison`);
+    ``mi_known[m]``: :func:`encoder_mi` on the first ``mi_inputs`` test inputs
     (nats, at most ``log n_test``); ``mine_train[m]``: the training critic's MINE value,
     averaged over the last 10% of steps (nats; ``"mine"`` only); ``codes[m]``: the
     encoder's ``(mu, sigma)`` on the test inputs, ``(n_beta, n_seeds, n_test, dz)``
@@ -343,6 +363,7 @@ class SweepResult:
     rate: dict[str, np.ndarray]
     mi_known: dict[str, np.ndarray]
     mine_train: dict[str, np.ndarray]
+    wrong: dict[str, np.ndarray] = field(repr=False)
     codes: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(repr=False)
     ensemble: IBEnsemble = field(repr=False)
 
@@ -353,14 +374,15 @@ class SweepResult:
 
 def beta_sweep(split, betas: Sequence[float], n_seeds: int = 3, methods: Sequence[str] = METHODS, *,
                validation=None, seed: int = 0, mc_samples: int = 12, mi_samples: int = 4,
-               **train_kwargs) -> SweepResult:
+               mi_inputs: int = 1000, **train_kwargs) -> SweepResult:
     """Train every method at every beta with ``n_seeds`` seeds as ONE ensemble; evaluate.
 
     ``split``: a :class:`minebook.datasets.Split` (trains on ``x_train``, tests on
     ``x_test``); ``validation``: ``(x_val, y_val)`` used to pick the best beta (the test
     split when None). The baseline has no beta and trains ``n_seeds`` members; ``"vib"``
     and ``"mine"`` train ``len(betas) * n_seeds`` each. ``train_kwargs`` go to
-    :func:`train_ib`. Introduced in chapter 10.
+    :func:`train_ib`. ``mi_inputs``: the known-encoder ``I(X;Z)`` (:func:`encoder_mi`, cost
+    ``N^2``) uses the first ``mi_inputs`` test inputs only. Introduced in chapter 10.
     """
     betas = np.asarray(betas, dtype=float)
     members = []
@@ -370,7 +392,8 @@ def beta_sweep(split, betas: Sequence[float], n_seeds: int = 3, methods: Sequenc
     ens = train_ib(split.x_train, split.y_train, [m for m, _ in members], [b for _, b in members],
                    seed=seed, **train_kwargs)
     x_val, y_val = validation if validation is not None else (split.x_test, split.y_test)
-    err = mc_test_error(ens.model, split.x_test, split.y_test, mc_samples, seed)
+    wrong = mc_predictions(ens.model, split.x_test, mc_samples, seed) != np.asarray(split.y_test).reshape(1, -1)
+    err = 100.0 * wrong.mean(1)
     val = mc_test_error(ens.model, x_val, y_val, mc_samples, seed)
     with torch.no_grad():
         xt = torch.as_tensor(split.x_test, dtype=torch.float32, device=ens.model.head.weights[0].device)
@@ -379,20 +402,22 @@ def beta_sweep(split, betas: Sequence[float], n_seeds: int = 3, methods: Sequenc
     stoch = np.array([m != "baseline" for m, _ in members])
     mi = np.full(len(members), np.nan)
     if stoch.any():
-        mi[stoch] = encoder_mi(mu[stoch], sigma[stoch], mi_samples, seed)
+        m_in = slice(0, int(mi_inputs))
+        mi[stoch] = encoder_mi(mu[stoch][:, m_in], sigma[stoch][:, m_in], mi_samples, seed)
     tail = max(1, len(ens.history["mine"]) // 10)
     recent = ens.history["mine"][-tail:]
     online = np.full(len(members), np.nan)
     seen = ~np.isnan(recent).all(axis=0)
     online[seen] = recent[:, seen].mean(axis=0)
-    out = {key: {} for key in ("errors", "val", "rate", "mi", "online", "codes")}
+    out = {key: {} for key in ("errors", "val", "rate", "mi", "online", "wrong", "codes")}
     for m in methods:
         rows = np.array([i for i, (mm, _) in enumerate(members) if mm == m])
         for key, arr in (("errors", err), ("val", val), ("rate", rate), ("mi", mi), ("online", online)):
             out[key][m] = arr[rows].reshape(-1, n_seeds)
+        out["wrong"][m] = wrong[rows].reshape(-1, n_seeds, wrong.shape[1])
         out["codes"][m] = tuple(t[rows].reshape(-1, n_seeds, *t.shape[1:]).cpu() for t in (mu, sigma))
     return SweepResult(betas, n_seeds, out["errors"], out["val"], out["rate"], out["mi"], out["online"],
-                       out["codes"], ens)
+                       out["wrong"], out["codes"], ens)
 
 
 def code_mi_mine(codes: tuple[torch.Tensor, torch.Tensor], n_draws: int = 4, seed: int = 0,

