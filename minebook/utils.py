@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-__all__ = ["resolve_device", "seed_everything", "as_tensor", "flush_denormals"]
+__all__ = ["resolve_device", "available_devices", "seed_everything", "as_tensor", "flush_denormals", "adam"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -20,11 +20,34 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        dev = torch.device(device)
     except (RuntimeError, TypeError) as err:
         raise ValueError(
             f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
         ) from err
+    if not _device_available(dev):
+        raise ValueError(f"device={device!r} is not available on this machine; available: "
+                         f"{', '.join(available_devices())} (or 'auto', which picks the first).")
+    return dev
+
+
+def available_devices() -> list[str]:
+    """The torch devices this machine can use, e.g. ``["cpu"]`` or ``["cpu", "cuda:0"]`` (chapter 3)."""
+    out = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0)]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append("mps")
+    return out
+
+
+def _device_available(dev: torch.device) -> bool:
+    if dev.type == "cpu":
+        return True
+    if dev.type == "cuda":
+        return torch.cuda.is_available() and (dev.index is None or dev.index < torch.cuda.device_count())
+    if dev.type == "mps":
+        return "mps" in available_devices()
+    return False
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -156,6 +156,20 @@ def test_device_auto_runs_on_cpu():
     assert est.critic.x_mean.device.type == mb.resolve_device("auto").type  # buffers follow
 
 
+def test_unavailable_device_is_a_value_error_naming_the_available_ones():
+    from minebook.utils import available_devices
+
+    assert available_devices()[0] == "cpu"
+    missing = f"cuda:{torch.cuda.device_count()}"   # one past the last GPU (cuda:0 on a CPU machine)
+    with pytest.raises(ValueError, match="not available on this machine; available: cpu"):
+        mb.resolve_device(missing)
+    x, z = small_data()
+    with pytest.raises(ValueError, match="available"):
+        mb.estimate_mi(x, z, device=missing, **SMALL)
+    with pytest.raises(ValueError, match="not a torch device"):
+        mb.resolve_device("gpu")
+
+
 def test_flush_denormals_is_scoped():
     from minebook.utils import _denormals_flushed, flush_denormals
 
