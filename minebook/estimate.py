@@ -100,8 +100,23 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, **kwargs) -> MI
     return estimate_mi_many([(x, z)], estimator=estimator, seed=seed, **kwargs)[0]
 
 
+def default_batch_size(n_train: int, n_test: int, estimator: str = "mine") -> int:
+    """The batch size :func:`estimate_mi` uses when none is given (chapter 3).
+
+    ``min(512, n_train // 2)``, and for InfoNCE at most ``n_test`` (its read-out scores
+    held-out batches of the same size); never below 2. From ``n = 1366`` samples on (1024
+    training rows at the default ``test_fraction``) it is the book's 512; smaller samples
+    (a few hundred, common in science) get batches of half the training rows, so that the
+    validation rows and the shuffled marginals still have rows to draw from.
+    """
+    size = min(int(DEFAULTS["batch_size"]), n_train // 2)
+    if estimator == "infonce":
+        size = min(size, n_test)
+    return max(2, size)
+
+
 def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: int = 0,
-                     steps: int = DEFAULTS["steps"], batch_size: int = DEFAULTS["batch_size"],
+                     steps: int = DEFAULTS["steps"], batch_size: int | None = None,
                      lr: float = DEFAULTS["lr"], hidden: Sequence[int] = DEFAULTS["hidden"],
                      critic: str = "auto", activation: str = "relu", embed_dim: int = 32,
                      ema_rate: float = DEFAULTS["ema_rate"], tau: float = DEFAULTS["tau"],
@@ -122,7 +137,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     members are, and a list of K copies of one data set is K independent seeds.
     Returns one :class:`MIEstimate` per pair.
 
-    Training: ``steps`` Adam steps (``lr``) on minibatches of ``batch_size`` rows drawn with
+    Training: ``steps`` Adam steps (``lr``) on minibatches of ``batch_size`` rows (``None``:
+    :func:`default_batch_size`, 512 from 1366 samples on) drawn with
     replacement from the training split (a fraction ``1 - test_fraction``, standardized with
     its own mean and std when ``standardize``). ``critic`` is ``"concat"`` (``T([x, z])``, an
     MLP with widths ``hidden``), ``"separable"`` (``f(x)^T g(z)`` with ``embed_dim``), or
@@ -166,9 +182,10 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     if estimator == "ksg":
         return [_ksg_result(x, z, k) for x, z in data]
     steps = check_positive_int(steps, "steps")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if batch_size < 2:
-        raise ValueError(f"batch_size must be at least 2 (marginal samples shuffle the batch); got {batch_size}.")
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if batch_size < 2:
+            raise ValueError(f"batch_size must be at least 2 (marginal samples shuffle the batch); got {batch_size}.")
     n_shuffles = check_positive_int(n_shuffles, "n_shuffles")
     embed_dim = check_positive_int(embed_dim, "embed_dim")
     test_fraction = check_fraction(test_fraction, "test_fraction")
@@ -198,6 +215,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     n = len(data[0][0])
     n_test = int(round(test_fraction * n))
     n_train = n - n_test
+    if batch_size is None:
+        batch_size = default_batch_size(n_train, n_test, estimator)
     min_test = batch_size if estimator == "infonce" else 2
     if n_train < batch_size or n_test < min_test:
         raise ValueError(

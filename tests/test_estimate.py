@@ -156,6 +156,20 @@ def test_device_auto_runs_on_cpu():
     assert est.critic.x_mean.device.type == mb.resolve_device("auto").type  # buffers follow
 
 
+def test_small_samples_work_with_the_default_batch_size():
+    """n = 600 (450 training rows) used to raise with batch_size=512; the default now fits n."""
+    from minebook.estimate import default_batch_size
+
+    assert default_batch_size(450, 150) == 225 and default_batch_size(1024, 342) == 512
+    assert default_batch_size(10_000, 100, "infonce") == 100 and default_batch_size(3, 1) == 2
+    x, z = mb.correlated_gaussian(600, d=1, rho=0.9, seed=0)
+    est = mb.estimate_mi(x, z, steps=300, hidden=(32, 32), n_shuffles=3)
+    assert est.n_train + est.n_val == 450 and math.isfinite(est.mi)
+    assert abs(est.mi - mb.gaussian_mi(0.9)) < 0.4
+    with pytest.raises(ValueError, match="too few samples"):
+        mb.estimate_mi(x, z, steps=10, batch_size=512)   # an explicit batch_size still wins
+
+
 def test_unavailable_device_is_a_value_error_naming_the_available_ones():
     from minebook.utils import available_devices
 
@@ -241,7 +255,7 @@ def _x_z(n=2000):
         (lambda x, z: (x, np.where(np.arange(len(z))[:, None] == 3, np.inf, z)), "z contains 2 NaN or infinite"),
         (lambda x, z: (x[:, :0], z), "x has no columns"),
         (lambda x, z: (np.array(["a"] * len(x)), z), "x must be a numeric array"),
-        (lambda x, z: (x[:600], z[:600]), "too few samples"),
+        (lambda x, z: (x[:5], z[:5]), "too few samples"),
     ],
 )
 def test_bad_arrays_raise_value_error_naming_the_argument(change, match):
