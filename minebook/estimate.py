@@ -103,16 +103,19 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, **kwargs) -> MI
 def default_batch_size(n_train: int, n_test: int, estimator: str = "mine") -> int:
     """The batch size :func:`estimate_mi` uses when none is given (chapter 3).
 
-    ``min(512, n_train // 2)``, and for InfoNCE at most ``n_test`` (its read-out scores
-    held-out batches of the same size); never below 2. From ``n = 1366`` samples on (1024
-    training rows at the default ``test_fraction``) it is the book's 512; smaller samples
-    (a few hundred, common in science) get batches of half the training rows, so that the
-    validation rows and the shuffled marginals still have rows to draw from.
+    The book's 512 whenever the split allows it (at least 512 training rows, and for
+    InfoNCE, whose read-out scores held-out batches of the same size, 512 held-out rows);
+    otherwise half the training rows (for InfoNCE at most ``n_test``), never below 2. So
+    samples of a few hundred, common in science, work without arguments, and every call
+    that worked before keeps its batch size and its numbers.
     """
-    size = min(int(DEFAULTS["batch_size"]), n_train // 2)
+    cap = int(DEFAULTS["batch_size"])
+    if n_train >= cap and (estimator != "infonce" or n_test >= cap):
+        return cap
+    size = n_train // 2
     if estimator == "infonce":
         size = min(size, n_test)
-    return max(2, size)
+    return max(2, min(cap, size))
 
 
 def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: int = 0,
@@ -138,7 +141,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     Returns one :class:`MIEstimate` per pair.
 
     Training: ``steps`` Adam steps (``lr``) on minibatches of ``batch_size`` rows (``None``:
-    :func:`default_batch_size`, 512 from 1366 samples on) drawn with
+    :func:`default_batch_size`, 512 unless the sample is too small for it) drawn with
     replacement from the training split (a fraction ``1 - test_fraction``, standardized with
     its own mean and std when ``standardize``). ``critic`` is ``"concat"`` (``T([x, z])``, an
     MLP with widths ``hidden``), ``"separable"`` (``f(x)^T g(z)`` with ``embed_dim``), or
