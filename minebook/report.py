@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ __all__ = [
     "load_chapter",
     "load_all",
     "markdown_table",
+    "verdict_summary",
+    "VERDICT_MARKS",
 ]
 
 REQUIRED_KEYS = ("claim", "paper", "ours", "verdict")
@@ -169,28 +172,61 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|") or "—"
 
 
-def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str, str] | None = None) -> str:
-    """A GitHub/MyST markdown table of rows (as returned by ``load_all``).
+#: The mark in front of each verdict in the table, so that it stands out at a glance.
+VERDICT_MARKS = {"reproduced": "✔", "partly": "◐", "not reproduced": "✘"}
 
-    ``chapter_links`` maps chapter id to a link target; without it the chapter id is shown.
-    Rows flagged ``unconfirmed`` get "(unconfirmed)" after the paper's number.
+
+def _verdict_cell(verdict: Any) -> str:
+    text = _cell(verdict)
+    mark = VERDICT_MARKS.get(text, "·")
+    return f"{mark} **{text}**"
+
+
+def _chapter_cell(chapter: str, chapter_links: Mapping[str, str] | None) -> str:
+    """``10_information_bottleneck`` -> ``10 information bottleneck`` (wraps), linked when known."""
+    label = _cell(chapter.replace("_", " ")) if chapter else "—"
+    if chapter_links and chapter in chapter_links:
+        return f"[{label}]({chapter_links[chapter]})"
+    return label
+
+
+def verdict_summary(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One line for the top of the table, e.g. ``"**41 claims checked:** 25 ✔ reproduced, 8 ◐ partly,
+    6 ✘ not reproduced, 2 with another verdict (measured, not tested)."``
+
+    The three standard verdicts are counted in that order (those present); every other
+    verdict (``measured``, ``confirmed``, a qualified sentence) is counted once as "another".
+    """
+    counts = Counter(_cell(r["verdict"]) for r in rows)
+    parts = [f"{counts[v]} {mark} {v}" for v, mark in VERDICT_MARKS.items() if v in counts]
+    others = [v for v in counts if v not in VERDICT_MARKS]
+    if others:
+        n_other = sum(counts[v] for v in others)
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        parts.append(f"{n_other} with another verdict ({shown})")
+    return f"**{sum(counts.values())} claims checked:** " + ", ".join(parts) + "."
+
+
+def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str, str] | None = None) -> str:
+    """A GitHub/MyST markdown table of rows (as returned by ``load_all``), the verdict first.
+
+    Columns: Verdict (marked ✔ / ◐ / ✘ and bold), Claim, Paper, Ours, Chapter. The verdict
+    leads so that it is never the column a narrow page cuts off. ``chapter_links`` maps
+    chapter id to a link target; without it the chapter id is shown (underscores as spaces,
+    so that it wraps). Rows flagged ``unconfirmed`` get "(unconfirmed)" after the paper's
+    number.
     """
     rows = list(rows)
-    header = "| Chapter | Claim | Paper | Ours | Verdict |\n|---|---|---|---|---|\n"
+    header = "| Verdict | Claim | Paper | Ours | Chapter |\n|---|---|---|---|---|\n"
     if not rows:
         return header + "| — | no chapter has recorded results yet | — | — | — |\n"
     lines = []
     for row in rows:
-        chapter = str(row.get("chapter", ""))
-        if chapter_links and chapter in chapter_links:
-            chapter_cell = f"[{chapter}]({chapter_links[chapter]})"
-        else:
-            chapter_cell = _cell(chapter)
         paper = _cell(row["paper"])
         if row.get("unconfirmed"):
             paper += " (unconfirmed)"
         lines.append(
-            f"| {chapter_cell} | {_cell(row['claim'])} | {paper} | "
-            f"{_cell(row['ours'])} | {_cell(row['verdict'])} |"
+            f"| {_verdict_cell(row['verdict'])} | {_cell(row['claim'])} | {paper} | "
+            f"{_cell(row['ours'])} | {_chapter_cell(str(row.get('chapter', '')), chapter_links)} |"
         )
     return header + "\n".join(lines) + "\n"

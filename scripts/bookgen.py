@@ -98,7 +98,8 @@ def reproduction_table(link_prefix: str) -> str:
     # Only chapters listed in _toc.yml: a results file of a chapter in progress stays out.
     rows = [r for r in report.load_all(RESULTS, order=ids) if r.get("chapter") in ids]
     links = {c: f"{link_prefix}{c}.ipynb" for c in ids}
-    return report.markdown_table(rows, chapter_links=links)
+    summary = report.verdict_summary(rows) + "\n\n" if rows else ""
+    return summary + report.markdown_table(rows, chapter_links=links)
 
 
 def load_times() -> dict:

@@ -196,3 +196,43 @@ def test_page_in_browser(built_book: Path, server: str, chromium: str, page: str
     assert shot.is_file() and shot.stat().st_size > 10_000, (
         f"no screenshot of {page}:\n{proc.stderr[-2000:]}"
     )
+
+
+_LAYOUT_PROBE = """<!doctype html><html><body>
+<iframe id="page" src="{src}" width="{width}" height="900"></iframe>
+<script>
+document.getElementById("page").addEventListener("load", function () {{
+  const doc = this.contentDocument, width = doc.documentElement.clientWidth, cut = [];
+  let cells = 0;
+  for (const table of doc.querySelectorAll("table")) {{
+    const head = [...table.querySelectorAll("thead th")].map(th => th.textContent.trim());
+    const col = head.indexOf("Verdict");
+    if (col < 0) continue;
+    for (const row of table.querySelectorAll("tbody tr")) {{
+      const box = row.children[col].getBoundingClientRect();
+      cells += 1;
+      if (box.left < 0 || box.right > width + 1) cut.push(row.children[col].textContent.trim());
+    }}
+  }}
+  document.body.setAttribute("data-layout", JSON.stringify({{width: width, cells: cells, cut: cut}}));
+}});
+</script></body></html>
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_reproduction_table_verdicts_are_visible_at_1366_px(built_book: Path, server: str, chromium: str,
+                                                             tmp_path):
+    """At a 1366-px-wide window the Verdict column of the intro's table lies inside the viewport."""
+    import json
+
+    probe = built_book / "_layout_probe.html"
+    probe.write_text(_LAYOUT_PROBE.format(src="book/intro.html", width=1366), encoding="utf-8")
+    proc = _run_chromium(chromium, tmp_path / "profile-layout", "--window-size=1400,1000", "--dump-dom",
+                         f"{server}/_layout_probe.html")
+    match = re.search(r'data-layout="([^"]*)"', proc.stdout)
+    assert match, f"the layout probe did not report:\n{proc.stderr[-2000:]}"
+    layout = json.loads(match.group(1).replace("&quot;", '"'))
+    assert layout["width"] >= 1300 and layout["cells"] >= 10, layout
+    assert not layout["cut"], f"verdict cells outside the viewport at 1366 px: {layout['cut'][:5]}"

@@ -92,11 +92,18 @@ def test_markdown_table_marks_unconfirmed_and_escapes():
     ]
     table = report.markdown_table(rows, chapter_links={"03_mine": "../notebooks/03_mine.ipynb"})
     lines = table.strip().splitlines()
-    assert lines[0] == "| Chapter | Claim | Paper | Ours | Verdict |"
-    assert "[03_mine](../notebooks/03_mine.ipynb)" in lines[2]
+    assert lines[0] == "| Verdict | Claim | Paper | Ours | Chapter |"   # the verdict first: never cut off
+    assert "[03 mine](../notebooks/03_mine.ipynb)" in lines[2]
+    assert lines[2].startswith("| ✔ **reproduced** |") and lines[3].startswith("| · **no** |")
     assert "1 (unconfirmed)" in lines[2]
     assert "a \\| b c" in lines[3] and "| — |" in lines[3]
     assert len(lines) == 4
+
+
+def test_verdict_summary_counts_in_order():
+    rows = [{"verdict": v} for v in ("partly", "reproduced", "measured", "reproduced", "not reproduced")]
+    assert report.verdict_summary(rows) == (
+        "**5 claims checked:** 2 ✔ reproduced, 1 ◐ partly, 1 ✘ not reproduced, 1 with another verdict (measured).")
 
 
 def test_markdown_table_empty():
