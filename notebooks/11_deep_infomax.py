@@ -34,7 +34,7 @@
 # %% tags=["parameters"]
 budget = "full"
 seed = 0
-mnist_dir = ""  # a folder with the four MNIST IDX files (.gz or raw): the full 70,000 digits instead of 5000
+mnist_dir = ""  # folder with your MNIST IDX files (.gz or raw): all 70,000 digits, not 5000
 
 # %%
 import math

@@ -111,22 +111,24 @@ def load_times() -> dict:
 def times_table(link_prefix: str | None) -> str:
     data = load_times()
     ids = chapter_ids()
-    recorded = data.get("chapters", {})
+    recorded, smoke = data.get("chapters", {}), data.get("smoke", {})
     lines = [
-        "| Chapter | Budget | Seconds | Executed (UTC) |",
-        "|---|---|---:|---|",
+        "| Chapter | Budget | Seconds | Executed (UTC) | Smoke budget (s) |",
+        "|---|---|---:|---|---:|",
     ]
-    total = 0.0
+    total = smoke_total = 0.0
     for c in ids:
         link = f"[{c}]({link_prefix}{c}.ipynb)" if link_prefix is not None else c
         info = recorded.get(c)
+        quick = f"{smoke[c]['seconds']:.1f}" if c in smoke else "—"
+        smoke_total += float(smoke[c]["seconds"]) if c in smoke else 0.0
         if info is None:
-            lines.append(f"| {link} | — | not executed yet | — |")
+            lines.append(f"| {link} | — | not executed yet | — | {quick} |")
             continue
         total += float(info["seconds"])
-        lines.append(f"| {link} | {info['budget']} | {info['seconds']:.1f} | {info['date']} |")
+        lines.append(f"| {link} | {info['budget']} | {info['seconds']:.1f} | {info['date']} | {quick} |")
     budget = data.get("time_budget_s", TIME_BUDGET_S)
-    lines.append(f"| **total** | | **{total:.1f}** | budget {budget:.0f} s |")
+    lines.append(f"| **total** | | **{total:.1f}** | budget {budget:.0f} s | {smoke_total:.1f} |")
     machine = data.get("machine")
     tail = f"\nMachine of the last run: {machine}." if machine else ""
     jobs = {(info.get("jobs", 1), info.get("threads")) for c, info in recorded.items() if c in ids}
@@ -332,6 +334,9 @@ def run(notebooks: list[Path], budget: str, jobs: int | None = None) -> int:
                 times["chapters"][nb.stem] = {"seconds": round(dt, 1), "budget": budget, "date": _utc_now(),
                                               "jobs": min(jobs, n), "threads": CHAPTER_THREADS}
                 times["machine"] = _machine()
+                _save_times(times)
+            elif budget == "smoke":  # the page of each chapter quotes this too (book/_ext/chapter_times.py)
+                times.setdefault("smoke", {})[nb.stem] = {"seconds": round(dt, 1), "date": _utc_now()}
                 _save_times(times)
     total = time.perf_counter() - start
     if budget == DEFAULT_BUDGET and not failed and {nb.resolve() for nb in notebooks} == set(chapters()):

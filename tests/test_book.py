@@ -236,3 +236,17 @@ def test_reproduction_table_verdicts_are_visible_at_1366_px(built_book: Path, se
     layout = json.loads(match.group(1).replace("&quot;", '"'))
     assert layout["width"] >= 1300 and layout["cells"] >= 10, layout
     assert not layout["cut"], f"verdict cells outside the viewport at 1366 px: {layout['cut'][:5]}"
+
+
+@pytest.mark.book
+def test_chapter_pages_say_how_long_they_take(built_book: Path):
+    """Near its top, every chapter page gives its recorded execution time (book/_ext/chapter_times.py)."""
+    chapter_pages = [p for p in PAGES if p.startswith("notebooks/")]
+    assert chapter_pages
+    for page in chapter_pages:
+        html = (built_book / f"{page}.html").read_text(encoding="utf-8")
+        article = html[html.find('<article class="bd-article"'):]   # the page itself, not the print-only TOC
+        i = article.find("chapter-times")
+        assert i > 0 and "at the full budget" in article[i:i + 400], f"{page}: no execution time near the top"
+        first_h2 = article.find("<h2")
+        assert 0 <= article.find("<h1") < i and (first_h2 < 0 or i < first_h2), f"{page}: not under the title"
