@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["setup", "smooth", "plot_truth", "COLORS"]
+__all__ = ["setup", "seeds_frame", "smooth", "plot_truth", "COLORS"]
 
 #: One colour per estimator, used by every figure of the book.
 COLORS = {
@@ -16,11 +16,16 @@ COLORS = {
 
 
 def setup() -> None:
-    """Use the book's matplotlib style and render inline figures as PNG (never SVG/HTML).
+    """The book's figure style: seaborn's theme, and inline figures as PNG (never SVG/HTML).
 
-    Call once at the top of a chapter. PNG keeps the notebooks small and keeps nbval away
-    from figure outputs (images are not compared).
+    Call once at the top of a chapter. The seaborn theme (``whitegrid``, colour-blind
+    palette) is the one theme of every figure; the book's own settings go on top of it. PNG
+    keeps the notebooks small and keeps nbval away from figure outputs (images are not
+    compared). Introduced in chapter 1.
     """
+    import seaborn as sns
+
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     mpl.rcParams.update({
         "figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.dpi": 100,
         "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
@@ -31,6 +36,29 @@ def setup() -> None:
     except ImportError:  # not inside IPython
         return
     set_matplotlib_formats("png")
+
+
+def seeds_frame(values: dict, x, x_name: str = "x", y_name: str = "y", hue_name: str = "method"):
+    """A long-form table of per-seed results, for seaborn (chapter 10).
+
+    ``values`` maps a label (the ``hue_name`` column) to an array ``(len(x), n_seeds)``;
+    ``x`` gives the ``x_name`` value of each row of those arrays. Returns a
+    :class:`pandas.DataFrame` with one row per (label, x, seed) and the columns
+    ``hue_name``, ``x_name``, ``"seed"``, ``y_name``, ready for ``sns.lineplot(...,
+    errorbar="sd")`` or ``sns.stripplot``.
+    """
+    import pandas as pd
+
+    rows = []
+    x = np.asarray(x)
+    for label, arr in values.items():
+        arr = np.asarray(arr, dtype=float)
+        if arr.ndim != 2 or arr.shape[0] != len(x):
+            raise ValueError(f"values[{label!r}] must have shape (len(x), n_seeds) = ({len(x)}, ...); "
+                             f"got {arr.shape}.")
+        for i, xv in enumerate(x):
+            rows += [{hue_name: label, x_name: xv, "seed": s, y_name: v} for s, v in enumerate(arr[i])]
+    return pd.DataFrame(rows)
 
 
 def smooth(values, window: int = 50) -> np.ndarray:

@@ -43,6 +43,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import seaborn as sns
 import torch
 
 import minebook as mb
@@ -252,14 +253,17 @@ ax = axes[0]
 base = err["baseline"]
 ax.axhspan(base.mean() - base.std(ddof=1), base.mean() + base.std(ddof=1), color="0.85")
 ax.axhline(base.mean(), color="0.3", label="deterministic baseline (± sd)")
+ax.set(xscale="log", yscale="log")
+seeds = mb.plotting.seeds_frame({names[m]: err[m] for m in ("vib", "mine")}, betas, "beta", "test error (%)")
+palette = {names[m]: mb.plotting.COLORS[m] for m in ("vib", "mine")}
+sns.lineplot(seeds, x="beta", y="test error (%)", hue="method", errorbar="sd", marker="o", palette=palette, ax=ax)
+sns.scatterplot(seeds, x="beta", y="test error (%)", hue="method", palette=palette, alpha=0.5, s=18,
+                legend=False, ax=ax)
 for m in ("vib", "mine"):
-    e = err[m]
-    ax.errorbar(betas, e.mean(1), yerr=e.std(1, ddof=1), marker="o", capsize=3, color=mb.plotting.COLORS[m],
-                label=names[m])
-    ax.plot(betas[best[m]], e[best[m]].mean(), marker="*", markersize=16, color=mb.plotting.COLORS[m], ls="none")
-ax.set(xscale="log", yscale="log", xlabel=r"$\beta$", ylabel="test error (%)",
-       title="test error (star: beta chosen on validation)")
-ax.legend()
+    ax.plot(betas[best[m]], err[m][best[m]].mean(), marker="*", markersize=16, color=mb.plotting.COLORS[m],
+            ls="none")
+ax.set(xlabel=r"$\beta$", title="test error: mean ± sd band, dots = seeds, star = beta* (validation)")
+ax.legend(fontsize=8)
 ax = axes[1]
 for m in ("vib", "mine"):
     c = mb.plotting.COLORS[m]
@@ -301,13 +305,16 @@ plt.show()
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 4.0))
-for m in ("vib", "mine"):
-    ax.scatter(known[m].ravel(), err[m].ravel(), color=mb.plotting.COLORS[m], label=names[m], alpha=0.8)
+plane = mb.plotting.seeds_frame({names[m]: known[m] for m in ("vib", "mine")}, betas, "beta", "I(X;Z)")
+plane["test error (%)"] = np.concatenate([err[m].ravel() for m in ("vib", "mine")])
+plane["log10 beta"] = np.log10(plane["beta"]).round().astype(int)
+sns.scatterplot(plane, x="I(X;Z)", y="test error (%)", hue="method", size="log10 beta", sizes=(20, 120),
+                palette=palette, alpha=0.8, ax=ax)
 ax.axhline(base.mean(), color="0.3", label="deterministic baseline")
 ax.axvline(math.log(10), color="k", ls=":", lw=1, label=r"$\log 10$")
 ax.set(yscale="log", xlabel=r"$I(X;Z)$ on the test digits, known encoder (nats)", ylabel="test error (%)",
        title="information plane: every member of the sweep")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]

@@ -1,0 +1,28 @@
+"""minebook.plotting: the theme and the long-form table for seaborn (chapters 1 and 10)."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from minebook import plotting  # noqa: E402
+
+
+def test_seeds_frame_is_long_form():
+    errors = {"VIB": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), "MINE-IB": np.zeros((2, 3))}
+    df = plotting.seeds_frame(errors, [1e-3, 1e-2], x_name="beta", y_name="error")
+    assert list(df.columns) == ["method", "beta", "seed", "error"] and len(df) == 12
+    vib = df[(df.method == "VIB") & (df.beta == 1e-2)]
+    assert vib.error.tolist() == [4.0, 5.0, 6.0] and vib.seed.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="shape"):
+        plotting.seeds_frame({"x": np.zeros(3)}, [1, 2, 3])
+
+
+def test_setup_uses_the_seaborn_theme_and_png():
+    plotting.setup()
+    assert matplotlib.rcParams["axes.grid"] and not matplotlib.rcParams["axes.spines.top"]
+    import seaborn as sns
+
+    first = matplotlib.colors.to_hex(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0])
+    assert first == sns.color_palette("colorblind").as_hex()[0]
