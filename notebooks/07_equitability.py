@@ -40,6 +40,7 @@ seed = 0
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import seaborn as sns
 
 import minebook as mb
 from minebook import sweeps
@@ -241,6 +242,22 @@ mine_seed_ok = np.abs(values["MINE"] - truth[..., None]) <= 0.1
 print(f"MINE single seeds within 0.1 nats where truth <= 3 nats: {mine_seed_ok[low].sum()} of {mine_seed_ok[low].size}")
 if budget == "full":
     assert np.all(np.abs(err["MINE"][low]) <= 0.1), f"MINE off by more than 0.1 nats at {np.argwhere(np.abs(err['MINE']) > 0.1)}"
+
+# %% [markdown]
+# The same errors as a map of the whole grid (mean of the seeds; red: above the truth, blue:
+# below): where each estimator is off, and by how much.
+
+# %%
+lim = max(float(np.abs(e).max()) for e in err.values())
+fig, axes = plt.subplots(1, 2, figsize=(12.5, 3.0), sharey=True)
+for ax, label in zip(axes, runs, strict=True):
+    sns.heatmap(err[label], ax=ax, annot=True, fmt="+.2f", annot_kws={"size": 8}, cmap="RdBu_r", center=0,
+                vmin=-lim, vmax=lim, xticklabels=[f"{s:.2g}" for s in SIGMAS], yticklabels=list(FUNCTIONS),
+                cbar_kws={"label": "estimate - truth (nats)"})
+    ax.set(title=f"{label}: error on the f x sigma grid", xlabel=r"noise level $\sigma$")
+axes[0].set_ylabel("function f")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # Both estimators are accurate on this one-dimensional task. KSG is the more precise of the two
