@@ -35,7 +35,7 @@ from .utils import adam, resolve_device
 __all__ = [
     "METHODS", "StackedMINE", "StackedEncoder", "IBEnsemble", "SweepResult",
     "scale_grad", "mine_penalty", "batch_standardize", "gaussian_kl_to_standard", "train_ib", "beta_sweep",
-    "encoder_mi", "mc_predictions", "mc_test_error", "sample_codes", "code_mi_mine",
+    "encoder_mi", "mc_predictions", "mc_wrong", "mc_test_error", "sample_codes", "code_mi_mine",
 ]
 
 METHODS = ("baseline", "vib", "mine")
@@ -294,13 +294,14 @@ def mc_predictions(model: StackedEncoder, x, mc_samples: int = 12, seed: int = 0
     return probs.argmax(-1).cpu().numpy()
 
 
-def mc_test_error(model: StackedEncoder, x, y, mc_samples: int = 12, seed: int = 0) -> np.ndarray:
-    """Test error (%) of every member with :func:`mc_predictions`: ``x (n, dx)``, ``y (n,)`` -> ``(K,)``.
+def mc_wrong(model: StackedEncoder, x, y, mc_samples: int = 12, seed: int = 0) -> np.ndarray:
+    """Which inputs each member misclassifies (:func:`mc_predictions`): ``(K, n)`` bool. Chapter 10."""
+    return mc_predictions(model, x, mc_samples, seed) != np.asarray(y).reshape(1, -1)
 
-    Chapter 10.
-    """
-    wrong = mc_predictions(model, x, mc_samples, seed) != np.asarray(y).reshape(1, -1)
-    return 100.0 * wrong.mean(1)
+
+def mc_test_error(model: StackedEncoder, x, y, mc_samples: int = 12, seed: int = 0) -> np.ndarray:
+    """Test error (%) of every member (:func:`mc_wrong`): ``x (n, dx)``, ``y (n,)`` -> ``(K,)``. Chapter 10."""
+    return 100.0 * mc_wrong(model, x, y, mc_samples, seed).mean(1)
 
 
 @torch.no_grad()
@@ -392,7 +393,7 @@ def beta_sweep(split, betas: Sequence[float], n_seeds: int = 3, methods: Sequenc
     ens = train_ib(split.x_train, split.y_train, [m for m, _ in members], [b for _, b in members],
                    seed=seed, **train_kwargs)
     x_val, y_val = validation if validation is not None else (split.x_test, split.y_test)
-    wrong = mc_predictions(ens.model, split.x_test, mc_samples, seed) != np.asarray(split.y_test).reshape(1, -1)
+    wrong = mc_wrong(ens.model, split.x_test, split.y_test, mc_samples, seed)
     err = 100.0 * wrong.mean(1)
     val = mc_test_error(ens.model, x_val, y_val, mc_samples, seed)
     with torch.no_grad():

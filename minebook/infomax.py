@@ -285,12 +285,12 @@ def train_dim(x_train, y_train, variants: Sequence[Variant], *, seed: int = 0, i
                 *critics["s"].parameters()], lr)
     disc_opt = adam(critics["p"].parameters(), lr if disc_lr is None else disc_lr)
     hist = {"objective": np.zeros((steps, k)), "prior_d": np.full((steps, k), np.nan)}
+    pick = {key: _rows(r) for key, r in rows.items()}  # slices (views, no copy) where rows are contiguous
     n_threads = threads_for_modules([enc, critics], rows=batch_size * enc.n_patches, threads=threads)
     with using_threads(n_threads):
         for step in tqdm(range(steps), disable=not progress, desc=f"DIM x{k}", mininterval=1.0):
             idx = torch.randint(n, (k, batch_size), generator=gen).to(dev)
             m, y = enc(x[idx])
-            pick = {key: _rows(rows[key]) for key in rows}  # a view where the rows are contiguous
             loss = torch.zeros((), device=dev)
             objective = torch.zeros(k, device=dev)
             if len(rows["g"]):
@@ -338,7 +338,7 @@ def train_dim(x_train, y_train, variants: Sequence[Variant], *, seed: int = 0, i
 
 def _rows(r: torch.Tensor):
     """Index for the members ``r``: a slice (a view, no copy) when they are contiguous, else ``r``."""
-    if len(r) and int(r[-1] - r[0]) + 1 == len(r) and bool((r.diff() == 1).all()):
+    if len(r) and bool((r.diff() == 1).all()):
         return slice(int(r[0]), int(r[-1]) + 1)
     return r
 
