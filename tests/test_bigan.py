@@ -53,3 +53,39 @@ def test_train_bigan_deterministic_and_clipping_matters():
     b = bigan.train_bigan(sample, 2, **kw).reconstruct(x)
     assert np.array_equal(a, b)
     assert not np.allclose(a[0], a[1])  # clipped and unclipped members part ways
+
+
+def test_train_bigan_images_tanh_output():
+    gen = torch.Generator().manual_seed(2)
+    images = torch.rand(50, 16, generator=gen) * 2 - 1
+    run = bigan.train_bigan(lambda n, g: images[torch.randint(50, (n,), generator=g)], 16, betas=(0.0, 1.0),
+                            n_seeds=1, steps=4, batch_size=8, latent_dim=3, hidden=(8,), critic_hidden=(8,),
+                            activation="leaky_relu", output="tanh", standardize=True)
+    rec, samples = run.reconstruct(images[:5].numpy()), run.sample(7)
+    assert rec.shape == (2, 5, 16) and samples.shape == (2, 7, 16)
+    assert np.abs(rec).max() <= 1 and np.abs(samples).max() <= 1  # tanh output stays in [-1, 1]
+    assert run.output == "tanh" and np.all(np.isfinite(run.mi))
+
+
+def test_image_distance_and_ms_ssim():
+    gen = torch.Generator().manual_seed(3)
+    x = (torch.rand(2, 5, 784, generator=gen) * 2 - 1).numpy()
+    assert np.allclose(bigan.image_distance(x, x), 0)
+    assert np.allclose(bigan.image_distance(-np.ones((1, 784)), np.ones((1, 784))), 28.0)  # all 784 pixels 0 -> 1
+    same = bigan.ms_ssim(x, x)
+    assert same.shape == (2, 5) and np.allclose(same, 1.0, atol=1e-4)
+    noisy = np.clip(x + 0.3 * np.random.default_rng(0).standard_normal(x.shape), -1, 1)
+    worse = np.clip(x + 1.0 * np.random.default_rng(1).standard_normal(x.shape), -1, 1)
+    assert np.all(bigan.ms_ssim(x, worse) < bigan.ms_ssim(x, noisy)) and np.all(bigan.ms_ssim(x, noisy) < 1)
+    with pytest.raises(ValueError, match="784"):
+        bigan.ms_ssim(x[..., :100], x[..., :100])
+
+
+def test_ms_ssim_broadcasts_x_against_members():
+    gen = torch.Generator().manual_seed(4)
+    x = (torch.rand(6, 784, generator=gen) * 2 - 1).numpy()
+    rec = np.stack([x, np.clip(x + 0.5, -1, 1)])
+    out = bigan.ms_ssim(x, rec)
+    assert out.shape == (2, 6) and np.allclose(out[0], 1.0, atol=1e-4) and np.all(out[1] < 1)
+    with pytest.raises(ValueError, match="broadcast"):
+        bigan.ms_ssim(x, rec[:, :4])

@@ -1,4 +1,4 @@
-"""minebook.gan and minebook.stacked_digits (chapter 8): clipping, metrics, samplers, training."""
+"""minebook.gan and minebook.stacked_mnist (chapter 8): clipping, metrics, samplers, training."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 
 import minebook as mb
 from minebook import gan
-from minebook import stacked_digits as sd
+from minebook import stacked_mnist as sm
 
 
 # --------------------------------------------------------------------------- clipping
@@ -40,6 +40,25 @@ def test_adaptive_clip_norm_is_min_and_direction_kept():
         ratio = (a.reshape(4, -1) * b.reshape(4, -1)).sum(1) / b.reshape(4, -1).pow(2).sum(1).clamp_min(1e-30)
         assert torch.all(ratio <= 1 + 1e-6) and torch.all(ratio >= 0)
     assert all(torch.all(a[3] == 0) for a in out)  # a zero MI gradient stays zero (no NaN)
+
+
+def test_combine_gradients_equals_adaptive_clip_of_the_weighted_mi_gradient():
+    gen = torch.Generator().manual_seed(1)
+    shapes = [(4, 3, 5), (4, 5)]
+    g_u = [torch.randn(s, generator=gen) for s in shapes]
+    g_mi = [torch.randn(s, generator=gen) * torch.tensor([0.01, 1.0, 10.0, 3.0]).reshape(4, *[1] * (len(s) - 1))
+            for s in shapes]
+    beta = torch.tensor([0.0, 1.0, 1.0, 0.5])
+    g_m = [g * beta.reshape(4, *[1] * (g.dim() - 1)) for g in g_mi]
+    combined, norm_u, norm_m = gan.combine_gradients(g_u, g_mi, beta, clip=True)
+    expected = [u + m for u, m in zip(g_u, gan.adaptive_clip(g_u, g_m), strict=True)]
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(combined, expected, strict=True))
+    assert torch.allclose(norm_m, gan.member_norms(g_m)) and torch.allclose(norm_u, gan.member_norms(g_u))
+    unclipped, _, _ = gan.combine_gradients(g_u, g_mi, beta, clip=False)
+    assert all(torch.allclose(a, u + m) for a, u, m in zip(unclipped, g_u, g_m, strict=True))
+    flags = torch.tensor([True, True, False, True])  # one member left unclipped
+    mixed, _, _ = gan.combine_gradients(g_u, g_mi, beta, clip=flags)
+    assert torch.allclose(mixed[0][2], unclipped[0][2]) and torch.allclose(mixed[0][1], combined[0][1])
 
 
 # --------------------------------------------------------------------------- data and metrics
@@ -148,30 +167,69 @@ def test_metrics_table_and_mean_spread():
     assert "GAN" in table and "6.0 ± 1.0" in table
 
 
-# --------------------------------------------------------------------------- stacked digits
-def test_stacked_digits_data_and_labels():
-    images, labels = sd.load_digit_images()
-    assert images.shape == (1797, 64) and images.min() >= -1 and images.max() <= 1
-    x, modes = sd.sample_stacked(50, images, labels, torch.Generator().manual_seed(0))
-    assert x.shape == (50, 192) and modes.min() >= 0 and modes.max() < 1000
+# --------------------------------------------------------------------------- Stacked MNIST
+@pytest.fixture(scope="module")
+def digits():
+    return sm.load_digits_pm1()
+
+
+def test_stacked_mnist_data_and_labels(digits):
+    assert digits["x_train"].shape == (4000, 784) and digits["x_test"].shape == (1000, 784)
+    assert digits["x_train"].min() >= -1 and digits["x_train"].max() <= 1
+    assert digits["x_train"].min() == -1 and digits["x_train"].max() == 1
+    x, modes = sm.sample_stacked(50, digits["x_train"], digits["y_train"], torch.Generator().manual_seed(0))
+    assert x.shape == (50, 2352) and modes.min() >= 0 and modes.max() < 1000
 
     class Oracle(torch.nn.Module):  # "classifies" a channel by a label hidden in its first pixel
         def forward(self, h):
             return torch.nn.functional.one_hot(h[:, 0].long(), 10).float()
 
-    fake = torch.zeros(4, 192)
+    fake = torch.zeros(4, 2352)
     for i, (a, b, c) in enumerate([(1, 2, 3), (0, 0, 0), (9, 9, 9), (1, 2, 3)]):
-        fake[i, 0], fake[i, 64], fake[i, 128] = a, b, c
-    assert sd.label_stacked(Oracle(), fake).tolist() == [123, 0, 999, 123]
-    m = sd.stacked_metrics(Oracle(), fake)
+        fake[i, 0], fake[i, 784], fake[i, 1568] = a, b, c
+    assert sm.label_stacked(Oracle(), fake).tolist() == [123, 0, 999, 123]
+    m = sm.stacked_metrics(Oracle(), fake)
     assert m["modes"] == 3 and m["high_quality"] == 1.0
     assert m["kl"] == pytest.approx(0.5 * math.log(500) + 0.5 * math.log(250))
-    assert sd.mosaic(x, 2, 3).shape == (19, 76)
+    tiles = sm.mosaic(x, 2, 3)
+    assert tiles.shape == (59, 88, 3) and tiles.min() >= 0 and tiles.max() <= 1
+    with pytest.raises(ValueError, match="2352 columns"):
+        sm.label_stacked(Oracle(), torch.zeros(3, 192))
 
 
-def test_digit_classifier_quick():
-    images, labels = sd.load_digit_images()
-    model, acc = sd.train_digit_classifier(images, labels, steps=150)
-    assert acc > 0.9
-    x, modes = sd.sample_stacked(500, images, labels, torch.Generator().manual_seed(1))
-    assert np.mean(sd.label_stacked(model, x) == modes.numpy()) > 0.7
+def test_shift_keeps_the_digit_and_blanks_the_border():
+    img = -torch.ones(1, 28, 28)
+    img[0, 10:14, 10:14] = 1.0
+    out = sm._shift(img.reshape(1, 784).repeat(50, 1), 2, torch.Generator().manual_seed(0)).reshape(50, 28, 28)
+    assert torch.all((out == 1).sum(dim=(1, 2)) == 16)  # the square moved, never cut
+    assert out.min() == -1
+
+
+def test_digit_classifier_quick(digits):
+    model, acc = sm.train_digit_classifier(digits, epochs=1)
+    assert acc > 0.85
+    x, modes = sm.sample_stacked(500, digits["x_test"], digits["y_test"], torch.Generator().manual_seed(1))
+    assert np.mean(sm.label_stacked(model, x) == modes.numpy()) > 0.6
+
+
+def test_half_resolution_digits_and_classifier(digits):
+    small = sm.load_digits_pm1(side=14)
+    assert small["x_train"].shape == (4000, 196) and torch.equal(small["y_test"], digits["y_test"])
+    # 2x2 average pooling: the mean brightness is kept
+    assert torch.allclose(small["x_train"].mean(dim=1), digits["x_train"].mean(dim=1), atol=1e-5)
+    model, acc = sm.train_digit_classifier(small, epochs=2, lr=5e-3, max_shift=1)
+    assert model.side == 14 and acc > 0.85
+    x, _ = sm.sample_stacked(8, small["x_test"], small["y_test"], torch.Generator().manual_seed(0))
+    assert sm.label_stacked(model, x).shape == (8,) and sm.mosaic(x, 2, 4).shape == (31, 61, 3)
+    with pytest.raises(ValueError, match="side must be 28"):
+        sm.load_digits_pm1(side=7)
+    with pytest.raises(ValueError, match="588 columns"):
+        sm.label_stacked(model, np.zeros((2, 2352)))
+
+
+def test_train_gan_activation_reaches_both_networks():
+    run = gan.train_gan(lambda n, g: gan.sample_grid(n, 0.05, g)[0], 2, betas=(0.0, 1.0), n_seeds=1, steps=2,
+                        batch_size=8, hidden=(8,), critic_hidden=(8,), activation="leaky_relu")
+    assert run.generator.activation == "leaky_relu" and run.discriminator.activation == "leaky_relu"
+    with pytest.raises(ValueError, match="unknown activation"):
+        gan.train_gan(lambda n, g: gan.sample_grid(n, 0.05, g)[0], 2, steps=1, activation="swish")
