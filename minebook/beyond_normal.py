@@ -33,7 +33,7 @@ __all__ = [
     "student_t_entropy_term", "student_t_mi_correction", "student_t_mi", "sample_student_t",
     "student_t_logpdf", "student_t_log_ratio", "gaussian_baseline_mi",
     "Task", "gaussian_task", "transformed_task", "student_t_task", "two_pair_cov",
-    "beyond_normal_tasks", "run_estimators",
+    "beyond_normal_tasks", "trust_tasks", "run_estimators",
 ]
 
 
@@ -245,6 +245,26 @@ def beyond_normal_tasks(dim: int = 3, rho: float = 0.8, df: float = 2.0) -> list
     student = student_t_task(two_pair_cov(dim, rho), dim, df, "student_t")
     return tasks + [student, transformed_task(student, "asinh"),
                     student_t_task(np.eye(2 * dim), dim, df, "student_t(identity)")]
+
+
+def trust_tasks(dims: Sequence[int] = (3, 5, 25), high_mi: bool = True) -> list[Task]:
+    """The tasks of ``benchmarks/trust.py``: :func:`beyond_normal_tasks` at several sizes (chapter 12).
+
+    For each ``d`` in ``dims`` the eight ``d x d`` tasks of :func:`beyond_normal_tasks`, named
+    ``"{d}x{d} {name}"``; with ``high_mi`` also a 50x50 Gaussian with componentwise correlation
+    0.5 (``-25 log(0.75)`` = 7.19 nats): above ``log(1250)`` = 7.13, the most that a DV
+    read-out on the 1250 held-out rows of 5000 samples can show, so an estimate must fall short
+    and should say so.
+    """
+    from dataclasses import replace
+
+    tasks = [replace(t, name=f"{d}x{d} {t.name}") for d in dims for t in beyond_normal_tasks(dim=d)]
+    if high_mi:
+        cov = np.eye(100)
+        for i in range(50):
+            cov[i, 50 + i] = cov[50 + i, i] = 0.5
+        tasks.append(gaussian_task(cov, 50, "50x50 gaussian(rho=0.5)"))
+    return tasks
 
 
 # --------------------------------------------------------------------------- evaluation

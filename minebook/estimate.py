@@ -30,6 +30,7 @@ from .critics import StandardizedCritic, make_critic
 from .ema import LogEMA
 from .ksg import ksg
 from .objectives import batch_objective, cyclic_derangement, off_diagonal
+from .preprocess import GaussianizedCritic, MarginalGaussianizer, check_preprocess
 from .threads import choose_threads, step_flops, using_threads
 from .utils import adam, flush_denormals, resolve_device
 
@@ -56,7 +57,13 @@ class MIEstimate:
     threads it trained with, :mod:`minebook.threads`; 0 for KSG) and ``ess``: the effective number
     of held-out marginal pairs behind the partition term ``log E_Q[e^T]`` (or ``E_Q[e^(T-1)]``),
     Kish's ``(sum w)^2 / sum w^2`` with ``w = e^T`` (NaN for InfoNCE and KSG). A small ``ess``
-    means that a handful of pairs decide the estimate (heavy tails, chapter 12).
+    means that a handful of pairs decide the estimate (heavy tails, chapter 12). ``flags``: the
+    names of the checks that fired (each also explained in ``message`` and warned about, with a
+    fix): ``"diverged"``, ``"few_pairs"``, ``"still_rising"`` (the training curve was still
+    climbing at the end), ``"near_ceiling"`` (the estimate is within a nat of the most that the
+    read-out can show), ``"below_gaussian"`` (well below the Gaussian baseline of the normal
+    scores, a sign of an undertrained critic) and ``"few_samples"`` (fewer than
+    :data:`MIN_ROWS_PER_DIM` training rows per input dimension). See :data:`CHECKS`.
     """
 
     mi: float
@@ -74,6 +81,7 @@ class MIEstimate:
     selected_step: int = -1
     ess: float = float("nan")
     threads: int = 0
+    flags: tuple[str, ...] = ()
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -125,6 +133,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                      ema_rate: float = DEFAULTS["ema_rate"], tau: float = DEFAULTS["tau"],
                      test_fraction: float = DEFAULTS["test_fraction"],
                      n_shuffles: int = DEFAULTS["n_shuffles"], standardize: bool = True,
+                     preprocess: str | None = None,
                      naive_numerics: bool = False, k: int = 3, device="auto",
                      progress: bool = False, desc: str | None = None,
                      average_last: float = DEFAULTS["average_last"],
@@ -142,8 +151,13 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
 
     Training: ``steps`` Adam steps (``lr``) on minibatches of ``batch_size`` rows (``None``:
     :func:`default_batch_size`, 512 unless the sample is too small for it) drawn with
-    replacement from the training split (a fraction ``1 - test_fraction``, standardized with
-    its own mean and std when ``standardize``). ``critic`` is ``"concat"`` (``T([x, z])``, an
+    replacement from the training split (a fraction ``1 - test_fraction``). Preprocessing,
+    fitted on the training split and applied to every row: ``preprocess="standardize"`` (each
+    coordinate to mean 0 and std 1; the default, also ``standardize=True``),
+    ``"gaussianize"`` (each coordinate through its empirical CDF and the normal quantile, a
+    strictly increasing map that keeps the MI and tames heavy tails and uneven marginals:
+    :class:`minebook.preprocess.MarginalGaussianizer`; also applied for ``"ksg"``) or ``"none"``
+    (also ``standardize=False``). ``critic`` is ``"concat"`` (``T([x, z])``, an
     MLP with widths ``hidden``), ``"separable"`` (``f(x)^T g(z)`` with ``embed_dim``), or
     ``"auto"`` (default): separable for ``"infonce"``, whose all-pairs scores would cost a
     concat critic ``batch_size`` forward passes per step, concat otherwise.
@@ -180,9 +194,12 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     Introduced in chapter 3; the sweeps of chapters 5-7 and 12 use it.
     """
     estimator = check_estimator(estimator)
+    preprocess = check_preprocess(preprocess, standardize)
     pairs = _check_pairs(pairs)
     data = [check_pair(x, z) for x, z in pairs]
     if estimator == "ksg":
+        if preprocess == "gaussianize":
+            data = [(MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z)) for x, z in data]
         return [_ksg_result(x, z, k) for x, z in data]
     steps = check_positive_int(steps, "steps")
     if batch_size is not None:
@@ -234,7 +251,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     dev = resolve_device(device)
     start = time.perf_counter()
     runner = _Ensemble(data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                       standardize, dev, n_val=n_val)
+                       preprocess, dev, n_val=n_val)
     n_threads = choose_threads(runner.step_flops(batch_size, embed_dim), threads)
     with using_threads(n_threads), flush_denormals():
         history, grad_norms = runner.train(steps, batch_size, lr, ema_rate, tau, naive_numerics,
@@ -253,6 +270,10 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          threads=n_threads)
         _flag_divergence(res, n_test)
         _flag_few_pairs(res)
+        _flag_still_rising(res)
+        _flag_near_ceiling(res, n_test, batch_size)
+        _flag_few_samples(res, data[j])
+        _flag_below_gaussian(res, data[j])
         results.append(res)
     return results
 
@@ -295,6 +316,7 @@ def _flag_divergence(res: MIEstimate, n_test: int) -> None:
         )
     if problems:
         res.diverged = True
+        res.flags = (*res.flags, "diverged")
         res.message = "; ".join(problems) + ". Try a smaller lr, estimator='mine', or more samples."
         if res.selected_step >= 0 and math.isfinite(res.mi):
             res.message += f" (The held-out value comes from the critic validated at step {res.selected_step}.)"
@@ -337,15 +359,93 @@ def few_pairs_reported():
 _FEW_PAIRS_PATTERN = r"estimate_mi \(\w+\): the held-out partition term rests on"
 
 
+def _flag(res: MIEstimate, name: str, note: str) -> None:
+    """Record a fired check: its name in ``res.flags``, its note in ``res.message``, a warning."""
+    res.flags = (*res.flags, name)
+    res.message = f"{res.message} {note}".strip()
+    warnings.warn(f"estimate_mi ({res.estimator}): {note}", RuntimeWarning, stacklevel=4)
+
+
+#: The checks behind ``MIEstimate.flags``, with their thresholds (chapter 3):
+#: ``still_rising``: the mean training estimate over the last tenth of the steps exceeds the
+#: previous tenth's by more than ``RISE_MIN`` nats (and ``RISE_FRACTION`` of the estimate), and
+#: that tenth exceeded the one before it; ``near_ceiling``: the estimate is within
+#: ``CEILING_MARGIN`` nats of ``log n_test`` (DV read-outs) or ``log batch_size`` (InfoNCE);
+#: ``below_gaussian``: the Gaussian (CCA) baseline on the normal scores of all rows exceeds the
+#: estimate by more than ``GAUSSIAN_MARGIN`` nats and ``GAUSSIAN_FRACTION`` of itself;
+#: ``few_samples``: fewer than ``MIN_ROWS_PER_DIM`` training rows per dimension of ``(x, z)``.
+CHECKS = dict(RISE_MIN=0.05, RISE_FRACTION=0.03, CEILING_MARGIN=1.0, GAUSSIAN_MARGIN=0.2,
+              GAUSSIAN_FRACTION=0.3, MIN_ROWS_PER_DIM=20)
+MIN_ROWS_PER_DIM = CHECKS["MIN_ROWS_PER_DIM"]
+
+
+def _flag_still_rising(res: MIEstimate) -> None:
+    """Warn when the training curve was still climbing at the end (more steps would help)."""
+    h = res.history
+    tenth = len(h) // 10
+    if tenth < 10 or not np.all(np.isfinite(h)):
+        return
+    m8, m9, m10 = (float(h[len(h) - (i + 1) * tenth: len(h) - i * tenth].mean()) for i in (2, 1, 0))
+    threshold = max(CHECKS["RISE_MIN"], CHECKS["RISE_FRACTION"] * abs(res.mi))
+    if m10 - m9 > threshold and m9 > m8:
+        _flag(res, "still_rising",
+              f"the training estimate was still rising at the end ({m9:.2f} -> {m10:.2f} nats over the "
+              "last two tenths of the steps): the critic is undertrained and the estimate likely low. "
+              f"Pass more steps (e.g. steps={2 * len(h)}) or a larger lr.")
+
+
+def _flag_near_ceiling(res: MIEstimate, n_test: int, batch_size: int) -> None:
+    """Warn when the estimate is close to the most that its read-out can show."""
+    if res.diverged or not math.isfinite(res.mi) or res.estimator == "mine_f":
+        return
+    ceiling, what = ((math.log(batch_size), f"log(batch_size) = {math.log(batch_size):.2f}")
+                     if res.estimator == "infonce" else
+                     (math.log(n_test), f"log(n_test) = {math.log(n_test):.2f}"))
+    if res.mi > ceiling - CHECKS["CEILING_MARGIN"]:
+        _flag(res, "near_ceiling",
+              f"the estimate {res.mi:.2f} nats is within {CHECKS['CEILING_MARGIN']:g} nat of {what}, the most "
+              "this read-out can show: the true MI may be much higher. Use more samples (the ceiling grows "
+              "as log n) and read the number as a lower bound.")
+
+
+def _flag_few_samples(res: MIEstimate, pair) -> None:
+    """Warn when there are few training rows per input dimension."""
+    dims = pair[0].shape[1] + pair[1].shape[1]
+    rows = res.n_train + res.n_val
+    if rows < CHECKS["MIN_ROWS_PER_DIM"] * dims:
+        _flag(res, "few_samples",
+              f"only {rows} training rows for {dims} input dimensions (fewer than "
+              f"{CHECKS['MIN_ROWS_PER_DIM']} per dimension): the critic can memorise its training pairs and "
+              "the held-out estimate is likely low. Use more samples, or fewer dimensions (e.g. PCA first).")
+
+
+def _flag_below_gaussian(res: MIEstimate, pair) -> None:
+    """Warn when the estimate is well below the Gaussian (CCA) baseline of the normal scores."""
+    if res.diverged or not math.isfinite(res.mi):
+        return
+    from .beyond_normal import gaussian_baseline_mi
+
+    x, z = pair
+    try:
+        baseline = gaussian_baseline_mi(MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z))
+    except (ValueError, np.linalg.LinAlgError):
+        return
+    if baseline - res.mi > max(CHECKS["GAUSSIAN_MARGIN"], CHECKS["GAUSSIAN_FRACTION"] * baseline):
+        _flag(res, "below_gaussian",
+              f"the estimate {res.mi:.2f} nats is well below {baseline:.2f} nats, the MI of a Gaussian with the "
+              "correlations of the normal scores of x and z: the critic likely missed dependence that a "
+              "linear model sees. Pass more steps, a wider hidden=..., or preprocess='gaussianize'.")
+
+
 def _flag_few_pairs(res: MIEstimate) -> None:
     """Warn (and say so in ``res.message``) when the partition term rests on few marginal pairs."""
     if not res.ess < MIN_EFFECTIVE_PAIRS:  # NaN (InfoNCE, KSG) never warns
         return
     note = (f"the held-out partition term rests on about {res.ess:.0f} effective marginal pairs "
             f"(Kish's ESS of e^T, fewer than {MIN_EFFECTIVE_PAIRS}): a few extreme samples decide "
-            "the estimate. Squash long tails (e.g. np.arcsinh), or use estimator='smile' or 'ksg'.")
-    res.message = f"{res.message} {note}".strip()
-    warnings.warn(f"estimate_mi ({res.estimator}): {note}", RuntimeWarning, stacklevel=3)
+            "the estimate. Pass preprocess='gaussianize' (or squash long tails, e.g. np.arcsinh), or use "
+            "estimator='smile' or 'ksg'.")
+    _flag(res, "few_pairs", note)
 
 
 class _Ensemble:
@@ -363,15 +463,19 @@ class _Ensemble:
     chunk = 64
 
     def __init__(self, data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                 standardize, device, n_val=0):
+                 preprocess, device, n_val=0):
         self.estimator, self.device = estimator, device
         self.K = len(data)
         self.generators = [torch.Generator().manual_seed(int(seed) + j) for j in range(self.K)]
-        xs, zs, self.scalers = [], [], []
+        xs, zs, self.scalers, self.maps = [], [], [], []
         for (x, z), g in zip(data, self.generators, strict=True):
             perm = torch.randperm(len(x), generator=g).numpy()
             x, z = x[perm], z[perm]
-            scale = _scaler(x[:n_train], z[:n_train], standardize)
+            if preprocess == "gaussianize":  # invertible per coordinate: the MI is unchanged
+                maps = MarginalGaussianizer.fit(x[:n_train]), MarginalGaussianizer.fit(z[:n_train])
+                self.maps.append(maps)
+                x, z = maps[0](x), maps[1](z)
+            scale = _scaler(x[:n_train], z[:n_train], preprocess == "standardize")
             self.scalers.append(scale)
             xs.append((x - scale[0]) / scale[1])
             zs.append((z - scale[2]) / scale[3])
@@ -561,10 +665,11 @@ class _Ensemble:
         step = max(1, max_rows // self.K)
         return torch.cat([self.critic(x[:, i:i + step], z[:, i:i + step]) for i in range(0, n, step)], dim=1)
 
-    def member_critic(self, j: int) -> StandardizedCritic:
+    def member_critic(self, j: int) -> StandardizedCritic | GaussianizedCritic:
         mx, sx, mz, sz = self.scalers[j]
         # On the training device, buffers included (raw inputs are moved there by the critic).
-        return StandardizedCritic(self.critic.member(j).eval(), mx, sx, mz, sz).to(self.device)
+        critic = StandardizedCritic(self.critic.member(j).eval(), mx, sx, mz, sz).to(self.device)
+        return GaussianizedCritic(critic, *self.maps[j]) if self.maps else critic
 
 
 def _effective_pairs(t_marg: torch.Tensor, tau: float | None = None) -> np.ndarray:

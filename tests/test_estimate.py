@@ -235,9 +235,42 @@ def test_estimate_above_log_n_is_flagged():
 
 
 def test_healthy_runs_do_not_warn():
+    x, z = small_data()  # d = 2, rho = 0.7: 0.67 nats
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        assert not small_run(0, "mine_f").diverged
+        res = mb.estimate_mi(x, z, estimator="mine_f", **{**SMALL, "steps": 600})
+    assert not res.diverged and res.flags == () and res.message == ""
+
+
+def test_undertrained_run_is_flagged_with_a_fix():
+    x, z = small_data()
+    with pytest.warns(RuntimeWarning, match="still rising") as record:
+        res = mb.estimate_mi(x, z, estimator="mine_f", **SMALL)  # 200 steps: about 0.45 of 0.67 nats
+    assert "still_rising" in res.flags and "steps=400" in res.message
+    assert "below_gaussian" in res.flags and any("preprocess='gaussianize'" in str(w.message) for w in record)
+
+
+def test_estimate_near_the_log_n_ceiling_is_flagged():
+    from minebook.estimate import _flag_near_ceiling
+
+    near = MIEstimate(mi=6.5, mi_std=0.1, estimator="mine")
+    with pytest.warns(RuntimeWarning, match="lower bound"):
+        _flag_near_ceiling(near, n_test=1250, batch_size=512)  # log 1250 = 7.13
+    assert near.flags == ("near_ceiling",) and "log(n_test) = 7.13" in near.message
+    far = MIEstimate(mi=5.0, mi_std=0.1, estimator="mine")
+    _flag_near_ceiling(far, n_test=1250, batch_size=512)
+    assert far.flags == ()
+    nce = MIEstimate(mi=5.5, mi_std=0.1, estimator="infonce")  # InfoNCE: log(batch_size) = 6.24
+    with pytest.warns(RuntimeWarning, match="log\\(batch_size\\)"):
+        _flag_near_ceiling(nce, n_test=1250, batch_size=512)
+
+
+def test_few_samples_for_the_dimension_is_flagged():
+    x, z = mb.correlated_gaussian(200, 10, 0.5, seed=0)  # 150 training rows for 20 dimensions
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = mb.estimate_mi(x, z, steps=50, hidden=(16,), n_shuffles=5)
+    assert "few_samples" in res.flags and "150 training rows for 20 input dimensions" in res.message
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -1,0 +1,210 @@
+"""Can you trust the number? ``estimate_mi`` on tasks with known MI that it was never tuned on.
+
+For every estimator and every task of ``minebook.beyond_normal.trust_tasks()`` (Gaussian,
+transformed and Student-t tasks at 3x3, 5x5 and 25x25, after Czyz et al. 2023, plus a high-MI
+Gaussian above the log(n_test) ceiling), at n = 5000 and several seeds, this prints:
+
+* the error of each estimate against the true MI (nats),
+* whether a warning fired (``MIEstimate.message`` non-empty: divergence, the log(n_test)
+  ceiling, few effective marginal pairs, or any later check),
+* whether the reported 95% ``interval`` covers the truth,
+* seconds per estimate,
+
+and checks the targets of issue #14 for the default estimator (``estimate_mi(x, z)`` with no
+arguments): mean absolute error over the tasks at most 0.12 nats; no run off by more than 30%
+of the truth without a warning; coverage of at least 80% among runs without a warning;
+warnings on at most 20% of the runs within 10% of the truth. Neural estimators of one
+estimator train as one stacked ensemble over all tasks of one shape and all seeds
+(``estimate_mi_many``: member ``k`` has the distribution of ``estimate_mi(x_k, z_k,
+seed=seed + k)``). The time of one plain ``estimate_mi(x, z)`` call at 5x5 and 25x25 is
+measured separately. This is a benchmark, not a test: it prints, and exits 0 either way
+unless ``--strict`` is given.
+
+    .venv/bin/python benchmarks/trust.py                       # default estimator, KSG, CCA; 3 seeds
+    .venv/bin/python benchmarks/trust.py --estimators mine smile infonce ksg gaussian --seeds 2
+    .venv/bin/python benchmarks/trust.py --quick               # 3x3 and 5x5 only, 1 seed, 500 steps
+    .venv/bin/python benchmarks/trust.py --write-readme        # also replace the table in ../README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+import minebook as mb
+from minebook import beyond_normal as bn
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK_START, MARK_END = "<!-- trust:start -->", "<!-- trust:end -->"
+
+#: The issue's targets for the default estimator.
+TARGETS = {"mae": 0.12, "unflagged_off_30": 0, "coverage": 0.80, "false_alarms": 0.20, "seconds": 15.0}
+
+
+def run_one_estimator(spec: str, tasks, n: int, seeds, kwargs: dict) -> list[dict]:
+    """Rows ``{task, seed, truth, mi, warned, covered}`` for one estimator over tasks and seeds.
+
+    ``spec``: an estimator name, optionally with a preprocessing: ``"mine:gaussianize"``.
+    """
+    estimator, _, preprocess = spec.partition(":")
+    if preprocess:
+        kwargs = {**kwargs, "preprocess": preprocess}
+    rows = []
+    by_shape = defaultdict(list)
+    for t_index, task in enumerate(tasks):
+        x0, z0 = task.sample(8, 0)
+        by_shape[(x0.shape[1], z0.shape[1])].append(t_index)
+    for indices in by_shape.values():
+        data = [(tasks[i], s, *tasks[i].sample(n, s)) for i in indices for s in seeds]
+        start = time.perf_counter()
+        if estimator == "gaussian":
+            results = [None] * len(data)
+            values = [bn.gaussian_baseline_mi(x, z) for _, _, x, z in data]
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # counted through MIEstimate.message
+                results = mb.estimate_mi_many([(x, z) for _, _, x, z in data], estimator=estimator,
+                                              progress=False, **kwargs)
+            values = [r.mi for r in results]
+        seconds = (time.perf_counter() - start) / len(data)
+        for (task, s, _, _), value, res in zip(data, values, results, strict=True):
+            has_interval = res is not None and math.isfinite(res.mi_std)
+            rows.append({"task": task.name, "seed": s, "truth": task.mi, "mi": float(value),
+                         "warned": bool(res is not None and (res.diverged or res.message)),
+                         "covered": (bool(res.interval[0] <= task.mi <= res.interval[1])
+                                     if has_interval else None),
+                         "seconds": seconds})
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    """The issue's four accuracy numbers over a list of rows."""
+    err = np.array([r["mi"] - r["truth"] for r in rows])
+    rel = np.abs(err) / np.array([r["truth"] for r in rows])
+    warned = np.array([r["warned"] for r in rows])
+    has = np.array([r["covered"] is not None for r in rows])
+    covered = np.array([bool(r["covered"]) for r in rows])
+    close = rel <= 0.10
+    return {"runs": len(rows), "mae": float(np.mean(np.abs(err))),
+            "unflagged_off_30": int(np.sum((rel > 0.30) & ~warned)),
+            "coverage": float(covered[~warned & has].mean()) if (~warned & has).any() else math.nan,
+            "false_alarms": float(warned[close].mean()) if close.any() else math.nan,
+            "warned": float(warned.mean()), "seconds": float(np.mean([r["seconds"] for r in rows]))}
+
+
+def time_default_call(dims=(5, 25), n: int = 5000) -> dict:
+    """Seconds of one ``estimate_mi(x, z)`` call with no arguments on the 2-pair Gaussian."""
+    out = {}
+    for d in dims:
+        x, z = bn.gaussian_task(bn.two_pair_cov(d), d).sample(n, 0)
+        start = time.perf_counter()
+        mb.estimate_mi(x, z)
+        out[d] = time.perf_counter() - start
+    return out
+
+
+def task_table(per_estimator: dict[str, list[dict]], tasks) -> str:
+    """Markdown: one row per task, mean |error| (warned runs / runs) per estimator."""
+    names = list(per_estimator)
+    lines = ["| task | true MI | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for task in tasks:
+        cells = []
+        for est in names:
+            rs = [r for r in per_estimator[est] if r["task"] == task.name and r["truth"] == task.mi]
+            err = np.mean([abs(r["mi"] - r["truth"]) for r in rs])
+            cells.append(f"{err:.2f} ({sum(r['warned'] for r in rs)}/{len(rs)})")
+        lines.append(f"| {task.name} | {task.mi:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def summary_table(per_estimator: dict[str, list[dict]]) -> str:
+    """Markdown: the four target numbers and seconds per estimate, per estimator."""
+    lines = ["| estimator | runs | mean abs. error (nats) | off > 30%, no warning | coverage, no warning "
+             "| warnings when within 10% | s / estimate |", "|---|---|---|---|---|---|---|"]
+    for est, rows in per_estimator.items():
+        s = summarise(rows)
+        coverage = "no interval" if math.isnan(s["coverage"]) else f"{100 * s['coverage']:.0f}%"
+        lines.append(f"| {est} | {s['runs']} | {s['mae']:.3f} | {s['unflagged_off_30']} | "
+                     f"{coverage} | {100 * s['false_alarms']:.0f}% | {s['seconds']:.1f} |")
+    return "\n".join(lines)
+
+
+def check_targets(s: dict, seconds: dict) -> list[tuple[str, bool, str]]:
+    """(target, met, measured) for the default estimator."""
+    worst = max(seconds.values()) if seconds else math.nan
+    timing = (f"one default estimate (n = 5000, d <= 25) in <= {TARGETS['seconds']:.0f} s",
+              worst <= TARGETS["seconds"], f"{worst:.1f} s")
+    return [
+        (f"mean absolute error <= {TARGETS['mae']} nats", s["mae"] <= TARGETS["mae"], f"{s['mae']:.3f}"),
+        ("no run off by > 30% without a warning", s["unflagged_off_30"] == 0, str(s["unflagged_off_30"])),
+        (f"coverage >= {TARGETS['coverage']:.0%} among unwarned runs", s["coverage"] >= TARGETS["coverage"],
+         f"{s['coverage']:.0%}"),
+        (f"warnings on <= {TARGETS['false_alarms']:.0%} of runs within 10%",
+         s["false_alarms"] <= TARGETS["false_alarms"], f"{s['false_alarms']:.0%}"),
+    ] + ([timing] if seconds else [])
+
+
+def write_readme(text: str) -> None:
+    readme = ROOT / "README.md"
+    body = readme.read_text()
+    if MARK_START not in body or MARK_END not in body:
+        raise SystemExit(f"README.md has no {MARK_START} ... {MARK_END} section to replace")
+    head, rest = body.split(MARK_START, 1)
+    _, tail = rest.split(MARK_END, 1)
+    readme.write_text(f"{head}{MARK_START}\n{text}\n{MARK_END}{tail}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--estimators", nargs="+", default=["mine", "mine:gaussianize", "ksg", "gaussian"],
+                        help="estimator names, optionally with a preprocessing: mine:gaussianize")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--dims", type=int, nargs="+", default=[3, 5, 25])
+    parser.add_argument("--quick", action="store_true", help="3x3 and 5x5, 1 seed, 500 steps")
+    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    dims, seeds, kwargs = args.dims, range(args.seeds), {}
+    if args.quick:
+        dims, seeds, kwargs = [3, 5], range(1), {"steps": 500}
+    tasks = bn.trust_tasks(dims)
+    per_estimator = {}
+    for est in args.estimators:
+        start = time.perf_counter()
+        per_estimator[est] = run_one_estimator(est, tasks, args.n, seeds,
+                                               {} if est.startswith("ksg") else kwargs)
+        print(f"{est}: {len(per_estimator[est])} estimates in {time.perf_counter() - start:.0f} s",
+              file=sys.stderr)
+    seconds = {} if args.quick else time_default_call()
+    header = (f"n = {args.n}, {len(tasks)} tasks ({', '.join(f'{d}x{d}' for d in dims)}), "
+              f"{len(seeds)} seed(s); error in nats; (w/r): runs with a warning / runs")
+    text = "\n\n".join([f"*{header}.*", summary_table(per_estimator), task_table(per_estimator, tasks)])
+    if seconds:
+        text += "\n\nOne `estimate_mi(x, z)` call with no arguments: " + ", ".join(
+            f"{s:.1f} s at {d}x{d}" for d, s in seconds.items()) + "."
+    if "mine" in per_estimator:
+        checks = check_targets(summarise(per_estimator["mine"]), seconds)
+        text += "\n\nTargets for the default estimator:\n\n" + "\n".join(
+            f"- {'met' if ok else 'MISSED'}: {name} (measured {value})" for name, ok, value in checks)
+    else:
+        checks = []
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(per_estimator, indent=1))
+    if args.write_readme:
+        write_readme(text)
+    return 1 if args.strict and not all(ok for _, ok, _ in checks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
