@@ -195,16 +195,19 @@ def has_injected_parameters(nb: Path) -> bool:
 
 
 def sync(py: Path) -> None:
-    """``jupytext --sync``: bring the paired .ipynb up to date with the .py source.
+    """Bring the paired .ipynb up to date with the .py source (``jupytext --update --to ipynb``).
 
-    A notebook left over from a reduced-budget run carries papermill's injected-parameters
-    cell; it is then updated from the .py only, so that the cell never reaches the source.
+    The .py is the reviewed source, so its cells always win and the notebook keeps only its
+    outputs. (``jupytext --sync`` would instead copy a *newer* .ipynb over the .py: after a
+    ``git checkout`` of the notebook, that silently threw away uncommitted edits of the .py.)
+    A notebook left over from a reduced-budget run, with papermill's injected-parameters cell,
+    is handled the same way, so that cell never reaches the source.
     """
     nb = py.with_suffix(".ipynb")
-    if has_injected_parameters(nb):
-        cmd = ["--update", "--to", "ipynb"]
-    else:
-        cmd = ["--sync"]
+    if nb.exists() and nb.stat().st_mtime > py.stat().st_mtime and not has_injected_parameters(nb):
+        print(f"note: {nb.relative_to(ROOT)} is newer than its .py; the .py is the source, so its cells "
+              "replace the notebook's (outputs are kept)", file=sys.stderr)
+    cmd = ["--update", "--to", "ipynb"]
     subprocess.run([str(BIN / "jupytext"), *cmd, "--quiet", str(py)], check=True, cwd=ROOT)
 
 
