@@ -205,7 +205,7 @@ def sync(py: Path) -> None:
     """
     nb = py.with_suffix(".ipynb")
     if nb.exists() and nb.stat().st_mtime > py.stat().st_mtime and not has_injected_parameters(nb):
-        print(f"note: {nb.relative_to(ROOT)} is newer than its .py; the .py is the source, so its cells "
+        print(f"note: {nb.name} is newer than its .py; the .py is the source, so its cells "
               "replace the notebook's (outputs are kept)", file=sys.stderr)
     cmd = ["--update", "--to", "ipynb"]
     subprocess.run([str(BIN / "jupytext"), *cmd, "--quiet", str(py)], check=True, cwd=ROOT)

@@ -94,3 +94,21 @@ def test_ruff_is_clean():
     out = subprocess.run([str(ruff), "check", "--output-format", "concise", "."], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0, f"ruff check . failed; fix these (or run `ruff check --fix .`):\n{out.stdout}"
+
+
+def test_sync_takes_the_py_source_even_when_the_notebook_is_newer(tmp_path: Path):
+    import os
+
+    from bookgen import sync
+
+    py = tmp_path / "chapter.py"
+    py.write_text("# %%\nx = 1\n")
+    nb = jupytext.reads(py.read_text(), fmt="py:percent")
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    jupytext.write(nb, tmp_path / "chapter.ipynb")
+    py.write_text("# %%\nx = 2  # an uncommitted edit of the source\n")
+    ipynb = tmp_path / "chapter.ipynb"
+    os.utime(ipynb, (py.stat().st_mtime + 60, py.stat().st_mtime + 60))  # as after a git checkout
+    sync(py)
+    assert "x = 2" in py.read_text()
+    assert "x = 2" in jupytext.read(ipynb).cells[0].source
