@@ -186,7 +186,8 @@ def main(argv=None) -> int:
         print(f"{est}: {len(per_estimator[est])} estimates in {time.perf_counter() - start:.0f} s",
               file=sys.stderr)
     seconds = {} if args.quick else time_default_call()
-    header = (f"n = {args.n}, {len(tasks)} tasks ({', '.join(f'{d}x{d}' for d in dims)}), "
+    sizes = sorted({t.name.split()[0] for t in tasks}, key=lambda size: int(size.split("x")[0]))
+    header = (f"n = {args.n}, {len(tasks)} tasks ({', '.join(sizes)}), "
               f"{len(seeds)} seed(s); error in nats; (w/r): runs with a warning / runs")
     text = "\n\n".join([f"*{header}.*", summary_table(per_estimator), task_table(per_estimator, tasks)])
     if seconds:
