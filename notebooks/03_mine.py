@@ -363,9 +363,9 @@ with warnings.catch_warnings():
 # %% tags=["nbval-check-output"]
 print(f"heavy-tailed pair, true MI {truth2:.2f} nats:")
 for p, e in trust.items():
-    lo, hi = e.interval
+    lo, hi = (round(v, 2) + 0.0 for v in e.interval)  # + 0.0: no "-0.00"
     print(f"  preprocess={p!r:14s} {e.mi:5.2f} nats, interval [{lo:.2f}, {hi:.2f}], "
-          f"covers the truth: {lo <= truth2 <= hi}, flags: {list(e.flags)}")
+          f"covers the truth: {e.interval[0] <= truth2 <= e.interval[1]}, flags: {list(e.flags)}")
 if budget == "full":
     std_run, gauss_run = trust["standardize"], trust["gaussianize"]
     assert std_run.interval[1] < truth2 and std_run.flags, "the standardized run should miss, and say so"
