@@ -198,9 +198,7 @@ def combine_gradients(g_u: Sequence[torch.Tensor], g_mi: Sequence[torch.Tensor],
     training loop scales each gradient tensor once. Introduced in chapter 8.
     """
     norm_u, norm_m = member_norms(g_u), beta * member_norms(g_mi)
-    coef = beta.clone()
-    if isinstance(clip, torch.Tensor) or clip:
-        coef = torch.where(torch.as_tensor(clip), beta * clip_scale(norm_u, norm_m), beta)
+    coef = beta * torch.where(torch.as_tensor(clip), clip_scale(norm_u, norm_m), 1.0)
     combined = [torch.addcmul(gu, _per_member(coef, gm), gm) for gu, gm in zip(g_u, g_mi, strict=True)]
     return combined, norm_u, norm_m
 
