@@ -25,7 +25,7 @@ from .data import (
     transform,
 )
 from .ema import LogEMA, ema_dv_surrogate
-from .estimate import DEFAULTS, MIEstimate, estimate_mi, estimate_mi_many
+from .estimate import DEFAULTS, MIEstimate, default_settings, estimate_mi, estimate_mi_many
 from .information import entropy, gaussian_kl, kl_divergence, mutual_information
 from .ksg import ksg
 from .module import MINE, StackedMINE
@@ -44,7 +44,7 @@ __all__ = [
     "correlated_gaussian", "equitability_mi", "equitability_sample", "gaussian_log_ratio",
     "gaussian_mi", "mvn_mi", "rho_for_mi", "sample_mvn", "transform",
     "LogEMA", "ema_dv_surrogate",
-    "DEFAULTS", "MIEstimate", "estimate_mi", "estimate_mi_many",
+    "DEFAULTS", "MIEstimate", "default_settings", "estimate_mi", "estimate_mi_many",
     "entropy", "gaussian_kl", "kl_divergence", "mutual_information",
     "ksg", "MINE", "StackedMINE", "batch_objective", "critic_outputs", "shuffle_rows",
     "PermutationTest", "permutation_test", "rejection_rates",

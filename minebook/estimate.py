@@ -34,21 +34,41 @@ from .preprocess import GaussianizedCritic, MarginalGaussianizer, check_preproce
 from .threads import choose_threads, step_flops, using_threads
 from .utils import adam, flush_denormals, resolve_device
 
-__all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "DEFAULTS"]
+__all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "default_settings", "DEFAULTS", "CHECKS", "N_CRITICS"]
 
-#: Defaults chosen so that standardized data gives good estimates without tuning (chapter 3).
+#: The base settings of ``estimate_mi`` (chapter 3). ``steps``, ``batch_size``, ``hidden`` and
+#: ``test_fraction`` are the values at the sample sizes the book mostly uses (a few thousand
+#: rows per input dimension); :func:`default_settings` adapts them to ``n`` and the dimensions
+#: when they are not given.
 DEFAULTS = dict(steps=3000, batch_size=512, lr=1e-3, hidden=(128, 128), ema_rate=0.01,
                 test_fraction=0.25, n_shuffles=20, tau=5.0, average_last=0.25, val_fraction=0.05,
                 n_checkpoints=10)
+
+#: The critic widths of :func:`default_settings` by training rows per input dimension (chapter 3):
+#: ``(rows per dimension below which the tier applies, hidden)``, the last tier applying above.
+#: Measured at n = 5000 on the tasks of ``benchmarks/trust.py``: at 25 x 25 a 2x128 critic memorised
+#: its training pairs within 300 steps and read out 0.79-0.85 of 1.02 nats on a sparse Gaussian, a
+#: 2x32 critic 0.85-0.87; at 3 x 3 and 5 x 5 a 2x64 critic read out what a 2x128 did (within the
+#: seed spread, e.g. 0.94-0.99 against 0.97-0.98 at 5 x 5) at a third of the cost.
+WIDTH_TIERS = ((100, (32, 32)), (1000, (64, 64)), (math.inf, (128, 128)))
+#: Beyond this many rows, the held-out read-out keeps ``max(HELD_OUT_CAP, 5% of n)`` rows.
+HELD_OUT_CAP = 10_000
+#: The number of critics (seeds) ``estimate_mi`` trains at once by default (chapter 3).
+N_CRITICS = 3
 
 
 @dataclass
 class MIEstimate:
     """The result of one estimate (chapter 3).
 
-    Attributes: ``mi`` (nats, on held-out samples that training never saw), ``mi_std``
-    (its standard error from the held-out read-out, delta method; NaN for KSG), ``history`` (the
-    training-batch estimate at every step, nats, shape ``(steps,)``), ``grad_norms``
+    Attributes: ``mi`` (nats, on held-out samples that training never saw; from
+    :func:`estimate_mi` the mean over ``n_critics`` critics trained with different seeds),
+    ``mi_std`` (its standard error: the held-out read-out's, delta method, combined with the
+    seed-to-seed spread of the critics, see :func:`estimate_mi`; NaN for KSG), ``read_out_std``
+    (the read-out's part alone), ``seed_std`` (the standard deviation of the estimates of the
+    ``n_critics`` critics, NaN for one), ``members`` (their own results, ``()`` for one critic),
+    ``history`` (the training-batch estimate at every step, nats, shape ``(steps,)``; with several
+    critics their mean), ``grad_norms``
     (global gradient norm per step), ``critic`` (the trained critic on raw inputs, or
     ``None`` for KSG), ``diverged`` with ``message``, ``n_train`` (rows trained on),
     ``n_val`` (training rows set aside to choose the read-out critic), ``n_test`` (held-out
@@ -63,7 +83,8 @@ class MIEstimate:
     climbing at the end), ``"near_ceiling"`` (the estimate is within a nat of the most that the
     read-out can show), ``"below_gaussian"`` (well below the Gaussian baseline of the normal
     scores, a sign of an undertrained critic) and ``"few_samples"`` (fewer than
-    :data:`MIN_ROWS_PER_DIM` training rows per input dimension). See :data:`CHECKS`.
+    :data:`MIN_ROWS_PER_DIM` training rows per input dimension), and from :func:`estimate_mi` also
+    ``"below_ksg"`` (well below the KSG estimate of the normal scores). See :data:`CHECKS`.
     """
 
     mi: float
@@ -82,30 +103,116 @@ class MIEstimate:
     ess: float = float("nan")
     threads: int = 0
     flags: tuple[str, ...] = ()
+    n_critics: int = 1
+    batch_size: int = 0
+    read_out_std: float = float("nan")
+    seed_std: float = float("nan")
+    members: tuple = field(default=(), repr=False)
 
     @property
     def interval(self) -> tuple[float, float]:
-        """An approximate 95% interval ``mi ± 1.96 mi_std`` (nats)."""
+        """An approximate 95% interval ``mi ± 1.96 mi_std`` (nats).
+
+        It covers the noise of the held-out read-out and, with several critics, the spread of
+        training over seeds: not the bias of the estimator. MINE and the other DV/NWJ/InfoNCE
+        estimators are lower bounds, so an estimate can sit below the truth with a tight interval;
+        the checks behind :attr:`flags` are there to catch that (chapter 3).
+        """
         return (self.mi - 1.96 * self.mi_std, self.mi + 1.96 * self.mi_std)
 
 
-def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, **kwargs) -> MIEstimate:
+def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int | None = None,
+                **kwargs) -> MIEstimate:
     """Estimate ``I(X; Z)`` in nats from paired samples (chapter 3).
 
     ``x``: ``(n,)`` or ``(n, dx)``; ``z``: ``(n,)`` or ``(n, dz)``; numpy arrays or tensors.
     ``estimator`` is one of ``"mine"`` (EMA-corrected DV, the default), ``"mine_biased"``,
     ``"mine_f"``, ``"jsd"`` (JSD-trained, DV read-out), ``"infonce"``, ``"smile"``, ``"ksg"``.
-    Keyword arguments are those of :func:`estimate_mi_many`. A fraction ``test_fraction``
-    of the rows is held out; ``mi`` is read out there, with marginal samples from
-    ``n_shuffles`` cyclic shifts of ``z`` (the held-out rows are in random order).
+    Keyword arguments are those of :func:`estimate_mi_many`; settings not given are chosen from
+    ``n`` and the dimensions by :func:`default_settings`, and each coordinate is mapped to normal
+    scores first (``preprocess="gaussianize"``, which keeps the MI). A fraction ``test_fraction``
+    of the rows is held out; ``mi`` is read out there, with marginal samples from ``n_shuffles``
+    cyclic shifts of ``z`` (the held-out rows are in random order).
+
+    Several critics: ``n_critics`` (default :data:`N_CRITICS` = 3 for the neural estimators, 1 for
+    KSG) critics are trained at once as one stacked ensemble, critic ``j`` with seed ``seed + j``
+    (its own split, initialisation, batches and read-out), and ``mi`` is the median of their
+    estimates (one critic whose read-out failed does not move it). ``mi_std`` combines the
+    read-out's standard error (the root mean square of the critics'; they read out the same
+    sample, so combining them does not shrink it) with the seed-to-seed spread of training,
+    ``sqrt(pi / 2) * seed_std / sqrt(n_critics)`` (the error of a median). So :attr:`MIEstimate.interval`
+    covers the noise of the read-out and of training; it does **not** cover the estimator's bias,
+    and MINE is a lower bound: an estimate can sit below the truth with a tight interval. The
+    checks behind :attr:`MIEstimate.flags` (each with a fix in ``message`` and a ``RuntimeWarning``)
+    look for that: the training curve still rising, an estimate near the ``log(n_test)`` ceiling,
+    a large shortfall from the Gaussian (CCA) or the KSG estimate of the normal scores, and too
+    few samples per dimension (:data:`CHECKS`). ``n_critics=1`` is the single critic of
+    ``estimate_mi_many(..., seed=seed)[0]``, checks aside.
 
     Example::
 
         x, z = minebook.correlated_gaussian(20_000, d=5, rho=0.9, seed=0)
-        est = minebook.estimate_mi(x, z)          # about 4.05 nats (truth 4.15), ~10 s on a CPU core
-        est.mi, est.mi_std, est.interval, est.history[-1], est.diverged
+        est = minebook.estimate_mi(x, z)          # about 4.1 nats (truth 4.15)
+        est.mi, est.mi_std, est.interval, est.flags, est.history[-1]
     """
-    return estimate_mi_many([(x, z)], estimator=estimator, seed=seed, **kwargs)[0]
+    estimator = check_estimator(estimator)
+    if n_critics is None:
+        n_critics = 1 if estimator == "ksg" else N_CRITICS
+    n_critics = check_positive_int(n_critics, "n_critics")
+    if estimator == "ksg" and n_critics != 1:
+        raise ValueError("KSG has no training to repeat: pass n_critics=1 (or leave it out) with estimator='ksg'.")
+    members = estimate_mi_many([(x, z)] * n_critics, estimator=estimator, seed=seed, checks=False, **kwargs)
+    res = members[0] if n_critics == 1 else _combine_critics(members)
+    _run_checks(res, check_pair(x, z), ksg=estimator != "ksg")
+    return res
+
+
+def _combine_critics(members: list[MIEstimate]) -> MIEstimate:
+    """One estimate from critics trained on the same data with seeds ``seed + j`` (chapter 3).
+
+    ``mi``: their median; ``mi_std = sqrt(mean(read_out_std^2) + (pi / 2) seed_std^2 / K)``; the
+    history and gradient norms are means over critics; the returned critic is the one whose
+    estimate is closest to the median.
+    """
+    values = np.array([m.mi for m in members])
+    read_out = float(np.sqrt(np.mean([m.read_out_std**2 for m in members])))
+    spread = float(values.std(ddof=1)) if np.all(np.isfinite(values)) else float("nan")
+    median = float(np.median(values))
+    first = members[int(np.argmin(np.abs(values - median)))] if math.isfinite(median) else members[0]
+    return MIEstimate(
+        mi=median, mi_std=float(np.sqrt(read_out**2 + math.pi / 2 * spread**2 / len(members))),
+        estimator=first.estimator, history=np.mean([m.history for m in members], axis=0),
+        grad_norms=np.mean([m.grad_norms for m in members], axis=0), critic=first.critic,
+        n_train=first.n_train, n_test=first.n_test, seconds=sum(m.seconds for m in members),
+        n_val=first.n_val, selected_step=first.selected_step, batch_size=first.batch_size,
+        ess=float(np.min([m.ess for m in members])), threads=first.threads,
+        n_critics=len(members), read_out_std=read_out, seed_std=spread, members=tuple(members))
+
+
+def default_settings(n: int, dx: int, dz: int, estimator: str = "mine") -> dict:
+    """The settings :func:`estimate_mi` uses for those not given, from ``n`` rows and dims ``dx, dz``.
+
+    Chapter 3. Returns ``dict(test_fraction, batch_size, hidden, steps)``:
+
+    * ``test_fraction``: 0.25, but beyond 40,000 rows the held-out read-out keeps
+      ``max(HELD_OUT_CAP, 5% of n)`` rows (10,000 at n = 40,000, 50,000 at n = 10^6): enough for a
+      ceiling ``log(n_test)`` above 9 nats and a small read-out error, the rest trains.
+    * ``batch_size``: :func:`default_batch_size` (512, or half the training rows for small samples).
+    * ``hidden``: by training rows per input dimension ``dx + dz`` (:data:`WIDTH_TIERS`): (32, 32)
+      below 100, (64, 64) below 1000, else ``DEFAULTS["hidden"]`` = (128, 128). A wide critic
+      memorises few rows in many dimensions before it learns the dependence.
+    * ``steps``: 3000, or two passes over the training rows when that is more (at most 10,000).
+    """
+    n_test = int(round(DEFAULTS["test_fraction"] * n))
+    if n > 4 * HELD_OUT_CAP:
+        n_test = max(HELD_OUT_CAP, int(round(0.05 * n)))
+    n_train = n - n_test
+    batch_size = default_batch_size(n_train, n_test, estimator)
+    rows_per_dim = n_train / (dx + dz)
+    hidden = next(h for limit, h in WIDTH_TIERS if rows_per_dim < limit)
+    steps = min(10_000, max(int(DEFAULTS["steps"]), math.ceil(2 * n_train / batch_size)))
+    return dict(test_fraction=n_test / n, batch_size=batch_size,
+                hidden=tuple(hidden), steps=steps)
 
 
 def default_batch_size(n_train: int, n_test: int, estimator: str = "mine") -> int:
@@ -127,19 +234,19 @@ def default_batch_size(n_train: int, n_test: int, estimator: str = "mine") -> in
 
 
 def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: int = 0,
-                     steps: int = DEFAULTS["steps"], batch_size: int | None = None,
-                     lr: float = DEFAULTS["lr"], hidden: Sequence[int] = DEFAULTS["hidden"],
+                     steps: int | None = None, batch_size: int | None = None,
+                     lr: float = DEFAULTS["lr"], hidden: Sequence[int] | None = None,
                      critic: str = "auto", activation: str = "relu", embed_dim: int = 32,
                      ema_rate: float = DEFAULTS["ema_rate"], tau: float = DEFAULTS["tau"],
-                     test_fraction: float = DEFAULTS["test_fraction"],
-                     n_shuffles: int = DEFAULTS["n_shuffles"], standardize: bool = True,
+                     test_fraction: float | None = None,
+                     n_shuffles: int = DEFAULTS["n_shuffles"], standardize: bool | None = None,
                      preprocess: str | None = None,
                      naive_numerics: bool = False, k: int = 3, device="auto",
                      progress: bool = False, desc: str | None = None,
                      average_last: float = DEFAULTS["average_last"],
                      val_fraction: float = DEFAULTS["val_fraction"],
                      n_checkpoints: int = DEFAULTS["n_checkpoints"],
-                     threads: int | None = None) -> list[MIEstimate]:
+                     threads: int | None = None, checks: bool = True) -> list[MIEstimate]:
     """Estimate MI for K sample pairs at once, training K critics with stacked weights.
 
     ``pairs``: a list of ``(x_k, z_k)``; all ``x_k`` share one shape ``(n, dx)`` and all
@@ -149,15 +256,18 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     members are, and a list of K copies of one data set is K independent seeds.
     Returns one :class:`MIEstimate` per pair.
 
-    Training: ``steps`` Adam steps (``lr``) on minibatches of ``batch_size`` rows (``None``:
-    :func:`default_batch_size`, 512 unless the sample is too small for it) drawn with
-    replacement from the training split (a fraction ``1 - test_fraction``). Preprocessing,
-    fitted on the training split and applied to every row: ``preprocess="standardize"`` (each
-    coordinate to mean 0 and std 1; the default, also ``standardize=True``),
-    ``"gaussianize"`` (each coordinate through its empirical CDF and the normal quantile, a
-    strictly increasing map that keeps the MI and tames heavy tails and uneven marginals:
-    :class:`minebook.preprocess.MarginalGaussianizer`; also applied for ``"ksg"``) or ``"none"``
-    (also ``standardize=False``). ``critic`` is ``"concat"`` (``T([x, z])``, an
+    Training: ``steps`` Adam steps (``lr``) on minibatches of ``batch_size`` rows drawn with
+    replacement from the training split (a fraction ``1 - test_fraction``). ``steps``,
+    ``batch_size``, ``hidden`` and ``test_fraction`` left at ``None`` come from
+    :func:`default_settings` (n and the dimensions: 3000 steps, batch 512 and a quarter held out
+    at the book's usual sizes; a 2x128 critic from 1000 training rows per input dimension, 2x64
+    below that and 2x32 below 100; a smaller batch for small samples). Preprocessing, fitted on the training split and
+    applied to every row: ``preprocess="gaussianize"`` (the default: each coordinate through its
+    empirical CDF and the normal quantile, a strictly increasing map that keeps the MI and tames
+    heavy tails and uneven marginals, :class:`minebook.preprocess.MarginalGaussianizer`; also
+    applied for ``"ksg"``), ``"standardize"`` (each coordinate to mean 0 and std 1, an affine map;
+    also ``standardize=True``; the default before chapter 12's heavy-tailed benchmark) or
+    ``"none"`` (also ``standardize=False``). ``critic`` is ``"concat"`` (``T([x, z])``, an
     MLP with widths ``hidden``), ``"separable"`` (``f(x)^T g(z)`` with ``embed_dim``), or
     ``"auto"`` (default): separable for ``"infonce"``, whose all-pairs scores would cost a
     concat critic ``batch_size`` forward passes per step, concat otherwise.
@@ -189,7 +299,9 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
 
     A run that produces NaN/inf, or a held-out estimate above ``log(n_test)`` (more than the
     sample can support, McAllester and Stratos 2020), gets ``diverged=True``, a ``message``
-    and a ``RuntimeWarning``.
+    and a ``RuntimeWarning``. With ``checks=True`` (default) every member also gets the checks of
+    :data:`CHECKS` except the KSG comparison (which :func:`estimate_mi` adds); ``checks=False``
+    leaves only the divergence check.
 
     Introduced in chapter 3; the sweeps of chapters 5-7 and 12 use it.
     """
@@ -198,9 +310,26 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     pairs = _check_pairs(pairs)
     data = [check_pair(x, z) for x, z in pairs]
     if estimator == "ksg":
-        if preprocess == "gaussianize":
-            data = [(MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z)) for x, z in data]
-        return [_ksg_result(x, z, k) for x, z in data]
+        k = check_positive_int(k, "k")
+        results = [_ksg_result(x, z, k, preprocess) for x, z in data]
+        if checks:
+            for res, pair in zip(results, data, strict=True):
+                _run_checks(res, pair, ksg=False)
+        return results
+    shapes = {(x.shape[1], z.shape[1], len(x)) for x, z in data}
+    if len(shapes) > 1:
+        raise ValueError(
+            "all pairs must share shapes to be trained together; got (dx, dz, n) = "
+            f"{sorted(shapes)}. Call estimate_mi_many once per shape."
+        )
+    dx, dz, n = shapes.pop()
+    auto = default_settings(n, dx, dz, estimator)
+    if test_fraction is None:
+        test_fraction = auto["test_fraction"]
+    if steps is None:
+        steps = auto["steps"]
+    if hidden is None:
+        hidden = auto["hidden"]
     steps = check_positive_int(steps, "steps")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
@@ -226,13 +355,6 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
         raise ValueError(f"critic must be 'auto', 'concat' or 'separable'; got {critic!r}.")
     if critic == "auto":
         critic = "separable" if estimator == "infonce" else "concat"
-    shapes = {(x.shape[1], z.shape[1], len(x)) for x, z in data}
-    if len(shapes) > 1:
-        raise ValueError(
-            "all pairs must share shapes to be trained together; got (dx, dz, n) = "
-            f"{sorted(shapes)}. Call estimate_mi_many once per shape."
-        )
-    n = len(data[0][0])
     n_test = int(round(test_fraction * n))
     n_train = n - n_test
     if batch_size is None:
@@ -267,15 +389,29 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          critic=runner.member_critic(j), n_train=n_train - n_val, n_test=n_test,
                          seconds=seconds / len(data), n_val=n_val,
                          selected_step=int(runner.selected_step[j]), ess=float(ess[j]),
-                         threads=n_threads)
-        _flag_divergence(res, n_test)
-        _flag_few_pairs(res)
-        _flag_still_rising(res)
-        _flag_near_ceiling(res, n_test, batch_size)
-        _flag_few_samples(res, data[j])
-        _flag_below_gaussian(res, data[j])
+                         threads=n_threads, batch_size=batch_size, read_out_std=float(mi_std[j]))
+        if checks:
+            _run_checks(res, data[j], ksg=False)
+        else:
+            _flag_divergence(res, n_test)
         results.append(res)
     return results
+
+
+def _run_checks(res: MIEstimate, pair, ksg: bool) -> None:
+    """All checks of :data:`CHECKS` on one (possibly combined) estimate of ``pair = (x, z)``."""
+    if res.estimator == "ksg":
+        _flag_few_samples(res, pair)
+        return
+    if not res.diverged:
+        _flag_divergence(res, res.n_test)
+    _flag_few_pairs(res)
+    _flag_still_rising(res)
+    _flag_near_ceiling(res, res.n_test, res.batch_size)
+    _flag_few_samples(res, pair)
+    _flag_below_gaussian(res, pair)
+    if ksg:
+        _flag_below_ksg(res, pair)
 
 
 def _check_pairs(pairs) -> list:
@@ -293,12 +429,23 @@ def _check_pairs(pairs) -> list:
     return pairs
 
 
-def _ksg_result(x: np.ndarray, z: np.ndarray, k: int) -> MIEstimate:
+def _ksg_result(x: np.ndarray, z: np.ndarray, k: int, preprocess: str) -> MIEstimate:
     """KSG has no held-out read-out, so ``mi_std`` is NaN (``minebook.ksg.ksg_with_std`` gives a rough one)."""
     start = time.perf_counter()
+    x, z = _preprocess_all(x, z, preprocess)
     value = ksg(x, z, k=k)
     return MIEstimate(mi=float(value), mi_std=float("nan"), estimator="ksg", n_train=0,
                       n_test=len(x), seconds=time.perf_counter() - start)
+
+
+def _preprocess_all(x: np.ndarray, z: np.ndarray, preprocess: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x, z`` after ``preprocess`` fitted on all rows (KSG and the checks, which use every row)."""
+    if preprocess == "gaussianize":
+        return MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z)
+    if preprocess == "standardize":
+        scale = _scaler(x, z, True)
+        return (x - scale[0]) / scale[1], (z - scale[2]) / scale[3]
+    return x, z
 
 
 def _flag_divergence(res: MIEstimate, n_test: int) -> None:
@@ -371,11 +518,18 @@ def _flag(res: MIEstimate, name: str, note: str) -> None:
 #: previous tenth's by more than ``RISE_MIN`` nats (and ``RISE_FRACTION`` of the estimate), and
 #: that tenth exceeded the one before it; ``near_ceiling``: the estimate is within
 #: ``CEILING_MARGIN`` nats of ``log n_test`` (DV read-outs) or ``log batch_size`` (InfoNCE);
-#: ``below_gaussian``: the Gaussian (CCA) baseline on the normal scores of all rows exceeds the
-#: estimate by more than ``GAUSSIAN_MARGIN`` nats and ``GAUSSIAN_FRACTION`` of itself;
-#: ``few_samples``: fewer than ``MIN_ROWS_PER_DIM`` training rows per dimension of ``(x, z)``.
-CHECKS = dict(RISE_MIN=0.05, RISE_FRACTION=0.03, CEILING_MARGIN=1.0, GAUSSIAN_MARGIN=0.2,
-              GAUSSIAN_FRACTION=0.3, MIN_ROWS_PER_DIM=20)
+#: ``below_gaussian``: the Gaussian (CCA) baseline on the normal scores of all rows lies above the
+#: upper end of the estimate's 95% interval by more than ``BASELINE_MARGIN`` nats, and above the
+#: estimate by more than ``BASELINE_GAP`` nats and ``BASELINE_FRACTION`` of itself (for one-dimensional
+#: ``x`` and ``z`` that baseline is a lower bound on the MI: the Gaussian copula has the least MI for
+#: given normal-score correlations; in more dimensions it is a good guess, not a bound);
+#: ``few_samples``: fewer than ``MIN_ROWS_PER_DIM`` training rows per dimension of ``(x, z)``;
+#: ``below_ksg`` (:func:`estimate_mi` only): KSG (k = 3) on the normal scores of at most
+#: ``KSG_ROWS`` rows (``KSG_ROWS_LOW_DIM`` when ``dx + dz <= 10``) exceeds the estimate by the same
+#: margins. KSG is biased low in many dimensions, so it rarely exceeds an accurate estimate.
+CHECKS = dict(RISE_MIN=0.05, RISE_FRACTION=0.03, CEILING_MARGIN=1.0, BASELINE_MARGIN=0.02,
+              BASELINE_GAP=0.05, BASELINE_FRACTION=0.05, MIN_ROWS_PER_DIM=20, KSG_ROWS=2000,
+              KSG_ROWS_LOW_DIM=10_000)
 MIN_ROWS_PER_DIM = CHECKS["MIN_ROWS_PER_DIM"]
 
 
@@ -411,12 +565,14 @@ def _flag_near_ceiling(res: MIEstimate, n_test: int, batch_size: int) -> None:
 def _flag_few_samples(res: MIEstimate, pair) -> None:
     """Warn when there are few training rows per input dimension."""
     dims = pair[0].shape[1] + pair[1].shape[1]
-    rows = res.n_train + res.n_val
+    rows = len(pair[0]) if res.estimator == "ksg" else res.n_train + res.n_val
     if rows < CHECKS["MIN_ROWS_PER_DIM"] * dims:
+        why = ("KSG's nearest neighbours lie far apart" if res.estimator == "ksg" else
+               "the critic can memorise its training pairs")
         _flag(res, "few_samples",
-              f"only {rows} training rows for {dims} input dimensions (fewer than "
-              f"{CHECKS['MIN_ROWS_PER_DIM']} per dimension): the critic can memorise its training pairs and "
-              "the held-out estimate is likely low. Use more samples, or fewer dimensions (e.g. PCA first).")
+              f"only {rows} {'rows' if res.estimator == 'ksg' else 'training rows'} for {dims} input dimensions "
+              f"(fewer than {CHECKS['MIN_ROWS_PER_DIM']} per dimension): {why} and the estimate is likely low. "
+              "Use more samples, or fewer dimensions (e.g. PCA first).")
 
 
 def _flag_below_gaussian(res: MIEstimate, pair) -> None:
@@ -430,11 +586,39 @@ def _flag_below_gaussian(res: MIEstimate, pair) -> None:
         baseline = gaussian_baseline_mi(MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z))
     except (ValueError, np.linalg.LinAlgError):
         return
-    if baseline - res.mi > max(CHECKS["GAUSSIAN_MARGIN"], CHECKS["GAUSSIAN_FRACTION"] * baseline):
+    if _well_above(baseline, res):
         _flag(res, "below_gaussian",
               f"the estimate {res.mi:.2f} nats is well below {baseline:.2f} nats, the MI of a Gaussian with the "
               "correlations of the normal scores of x and z: the critic likely missed dependence that a "
-              "linear model sees. Pass more steps, a wider hidden=..., or preprocess='gaussianize'.")
+              "linear model sees. Pass more samples or steps, a wider hidden=..., or compare with estimator='ksg'.")
+
+
+def _well_above(baseline: float, res: MIEstimate) -> bool:
+    """Whether a baseline lies clearly above the estimate: beyond its interval and by a real gap."""
+    upper = res.interval[1] if math.isfinite(res.mi_std) else res.mi
+    gap = baseline - res.mi
+    return (baseline - upper > CHECKS["BASELINE_MARGIN"]
+            and gap > max(CHECKS["BASELINE_GAP"], CHECKS["BASELINE_FRACTION"] * baseline))
+
+
+def _flag_below_ksg(res: MIEstimate, pair) -> None:
+    """Warn when the estimate is well below KSG on the normal scores of (a subsample of) the rows."""
+    if res.diverged or not math.isfinite(res.mi):
+        return
+    x, z = pair
+    rows = int(CHECKS["KSG_ROWS_LOW_DIM" if x.shape[1] + z.shape[1] <= 10 else "KSG_ROWS"])
+    if len(x) > rows:  # a fixed subsample: KSG costs about n^2 in many dimensions
+        keep = np.random.default_rng(0).choice(len(x), rows, replace=False)
+        x, z = x[keep], z[keep]
+    try:
+        reference = ksg(*_preprocess_all(x, z, "gaussianize"), k=3)
+    except ValueError:
+        return
+    if _well_above(reference, res):
+        _flag(res, "below_ksg",
+              f"the estimate {res.mi:.2f} nats is well below {reference:.2f} nats, the KSG estimate (k = 3) of "
+              f"the normal scores of {len(x)} rows, which is itself usually low in many dimensions: the critic "
+              "likely missed dependence. Pass more samples or more steps, or report the KSG value beside it.")
 
 
 def _flag_few_pairs(res: MIEstimate) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["setup", "seeds_frame", "smooth", "plot_truth", "COLORS"]
+__all__ = ["setup", "seeds_frame", "seeds_boxplot", "smooth", "plot_truth", "COLORS"]
 
 #: One colour per estimator, used by every figure of the book.
 COLORS = {
@@ -59,6 +59,22 @@ def seeds_frame(values: dict, x, x_name: str = "x", y_name: str = "y", hue_name:
         for i, xv in enumerate(x):
             rows += [{hue_name: label, x_name: xv, "seed": s, y_name: v} for s, v in enumerate(arr[i])]
     return pd.DataFrame(rows)
+
+
+def seeds_boxplot(ax, values: dict, ylabel: str, palette) -> None:
+    """One box per model over its seeds, every seed a dot, on ``ax`` (chapter 8).
+
+    ``values`` maps a model name to its per-seed results ``(n_seeds,)``; ``palette``: one colour
+    per model, in order. A seaborn box plot (no fill, no outlier markers: the dots show every
+    seed) under a jittered strip plot; the y axis is labelled ``ylabel``.
+    """
+    import seaborn as sns
+
+    frame = seeds_frame({name: np.asarray(v, dtype=float)[None, :] for name, v in values.items()},
+                        [0], x_name="group", y_name=ylabel, hue_name="model")
+    common = dict(data=frame, x="model", y=ylabel, hue="model", palette=list(palette), legend=False, ax=ax)
+    sns.boxplot(width=0.5, fill=False, showfliers=False, **common)
+    sns.stripplot(size=6, jitter=0.1, **common)
 
 
 def smooth(values, window: int = 50) -> np.ndarray:

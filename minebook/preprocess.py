@@ -1,8 +1,9 @@
 """Preprocessing that keeps mutual information: invertible maps of each coordinate (chapter 3).
 
 ``I(f(X); g(Z)) = I(X; Z)`` for invertible ``f`` and ``g``, so an estimator may transform its
-inputs first without changing its target. ``estimate_mi`` standardizes each coordinate by
-default (an affine map). Heavy tails and uneven marginals still hurt a neural critic: a few
+inputs first without changing its target. ``estimate_mi`` maps each coordinate to normal scores
+by default (:class:`MarginalGaussianizer`); ``preprocess="standardize"`` is the affine map.
+Heavy tails and uneven marginals hurt a neural critic: a few
 extreme samples decide the partition term ``log E[e^T]`` of a DV read-out (chapter 12).
 :class:`MarginalGaussianizer` maps each coordinate through its own empirical CDF and the normal
 quantile function, ``a -> Phi^{-1}(F_train(a))``: a strictly increasing, piecewise-linear map
@@ -23,12 +24,15 @@ __all__ = ["PREPROCESSING", "MarginalGaussianizer", "GaussianizedCritic", "check
 PREPROCESSING = ("standardize", "gaussianize", "none")
 
 
-def check_preprocess(preprocess, standardize: bool = True) -> str:
-    """The preprocessing to use: ``preprocess`` if given, else from the older ``standardize`` flag.
+def check_preprocess(preprocess, standardize: bool | None = None) -> str:
+    """The preprocessing to use: ``preprocess`` if given, else from the older ``standardize`` flag
+    (``True``: ``"standardize"``, ``False``: ``"none"``), else ``"gaussianize"``, the default.
 
     Raises ``ValueError`` for an unknown name. Introduced in chapter 3.
     """
     if preprocess is None:
+        if standardize is None:
+            return "gaussianize"
         return "standardize" if standardize else "none"
     if preprocess not in PREPROCESSING:
         raise ValueError(f"unknown preprocess {preprocess!r}; choose one of {', '.join(map(repr, PREPROCESSING))} "

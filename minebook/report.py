@@ -39,6 +39,8 @@ __all__ = [
     "markdown_table",
     "verdict_summary",
     "VERDICT_MARKS",
+    "SettingsTable",
+    "settings_table",
 ]
 
 REQUIRED_KEYS = ("claim", "paper", "ours", "verdict")
@@ -230,3 +232,59 @@ def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str
             f"{_cell(row['ours'])} | {_chapter_cell(str(row.get('chapter', '')), chapter_links)} |"
         )
     return header + "\n".join(lines) + "\n"
+
+
+class SettingsTable:
+    """A chapter's settings for one budget, shown as a two-column table (chapter 1).
+
+    ``SettingsTable(cfg, budget)``: ``cfg`` maps setting names to values; nested mappings are
+    flattened into dotted names (``"tasks.n"``). In a notebook it renders as a Markdown table
+    (``_repr_markdown_``), so the settings fit the page instead of one wide dictionary; ``str``
+    gives the same table as aligned plain text. Values print as Python literals.
+    """
+
+    def __init__(self, cfg: Mapping[str, Any], budget: str = "full"):
+        if not isinstance(cfg, Mapping):
+            raise ValueError(f"cfg must be a mapping of setting names to values; got {type(cfg).__name__}.")
+        self.budget = str(budget)
+        self.rows = list(_flatten_settings(cfg))
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"Settings at `budget = \"{self.budget}\"`:", "", "| setting | value |", "|---|---|"]
+        lines += [f"| {_md_escape(name)} | {_md_escape(value)} |" for name, value in self.rows]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        width = max((len(name) for name, _ in self.rows), default=0)
+        return "\n".join([f"settings at budget = {self.budget!r}:"]
+                         + [f"  {name:<{width}}  {value}" for name, value in self.rows])
+
+    __repr__ = __str__
+
+
+def settings_table(cfg: Mapping[str, Any], budget: str = "full") -> SettingsTable:
+    """:class:`SettingsTable` of ``cfg`` at ``budget``: the settings cell of every chapter (chapter 1)."""
+    return SettingsTable(cfg, budget)
+
+
+def _flatten_settings(cfg: Mapping[str, Any], prefix: str = ""):
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from _flatten_settings(value, name + ".")
+        else:
+            yield name, repr(_setting_value(value))
+
+
+def _setting_value(value: Any) -> Any:
+    """Containers element-wise, numpy/torch scalars as Python numbers (so ``repr`` reads well)."""
+    if isinstance(value, tuple | list):
+        return type(value)(_setting_value(v) for v in value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", 0) == 0:
+        return item()
+    return value
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")

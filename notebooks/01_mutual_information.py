@@ -39,12 +39,14 @@ import minebook as mb
 from minebook import dv_demo
 
 mb.plotting.setup()
+
+# %% tags=["hide-input"]
 cfg = {
     "full": dict(n_tables=200, n_mc=20_000, n_kl=200_000),
     "smoke": dict(n_tables=20, n_mc=2_000, n_kl=5_000),
 }[budget]
 rng = np.random.default_rng(seed)
-cfg
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## Two definitions
@@ -80,14 +82,14 @@ cfg
 # (`mb.mutual_information` uses the KL form, `dv_demo.mi_from_entropies` the entropy form).
 
 # %%
-p_xz = np.array([[0.30, 0.05, 0.05],
-                 [0.05, 0.20, 0.05],
-                 [0.02, 0.03, 0.25]])
+p_xz = np.array([[0.30, 0.05, 0.05], [0.05, 0.20, 0.05], [0.02, 0.03, 0.25]])
 h_x, h_z, h_xz = mb.entropy(p_xz.sum(axis=1)), mb.entropy(p_xz.sum(axis=0)), mb.entropy(p_xz)
 print(f"H(X) = {h_x:.4f}, H(Z) = {h_z:.4f}, H(X,Z) = {h_xz:.4f} nats")
 print(f"KL form:      I(X;Z) = {mb.mutual_information(p_xz):.6f} nats")
 print(f"entropy form: I(X;Z) = {dv_demo.mi_from_entropies(p_xz):.6f} nats")
-assert abs(mb.mutual_information(p_xz) - dv_demo.mi_from_entropies(p_xz)) < 1e-12, "the two forms disagree"
+assert abs(mb.mutual_information(p_xz) - dv_demo.mi_from_entropies(p_xz)) < 1e-12, (
+    "the two forms disagree"
+)
 
 # %% [markdown]
 # ## Properties, checked on random tables
@@ -107,9 +109,12 @@ assert abs(mb.mutual_information(p_xz) - dv_demo.mi_from_entropies(p_xz)) < 1e-1
 # independent table with the same marginals, $\mathbb{P}_X \otimes \mathbb{P}_Z$.
 
 # %%
-tables = [dv_demo.random_joint(*rng.integers(2, 7, size=2), seed=int(s),
-                               concentration=float(rng.choice([0.2, 1.0, 5.0])))
-          for s in rng.integers(0, 2**31, size=cfg["n_tables"])]
+tables = [
+    dv_demo.random_joint(
+        *rng.integers(2, 7, size=2), seed=int(s), concentration=float(rng.choice([0.2, 1.0, 5.0]))
+    )
+    for s in rng.integers(0, 2**31, size=cfg["n_tables"])
+]
 mi_kl = np.array([mb.mutual_information(p) for p in tables])
 mi_h = np.array([dv_demo.mi_from_entropies(p) for p in tables])
 mi_swap = np.array([mb.mutual_information(p.T) for p in tables])
@@ -125,7 +130,10 @@ checks = {
 }
 for name, ok in checks.items():
     print(f"{'PASS' if ok else 'FAIL'}  {name}  ({len(tables)} tables)")
-print(f"MI of the random tables: min {mi_kl.min():.4f}, median {np.median(mi_kl):.4f}, max {mi_kl.max():.4f} nats")
+print(
+    f"MI of the random tables: min {mi_kl.min():.4f}, median {np.median(mi_kl):.4f}, max "
+    f"{mi_kl.max():.4f} nats"
+)
 assert all(checks.values()), f"failed: {[k for k, v in checks.items() if not v]}"
 
 # %% [markdown]
@@ -139,16 +147,27 @@ assert all(checks.values()), f"failed: {[k for k, v in checks.items() if not v]}
 
 # %%
 lambdas = np.linspace(0, 1, 21)
-path_mi = np.array([[mb.mutual_information(t) for t in dv_demo.mixture_path(p, lambdas)]
-                    for p in tables[:6]])
+path_mi = np.array(
+    [[mb.mutual_information(t) for t in dv_demo.mixture_path(p, lambdas)] for p in tables[:6]]
+)
 assert np.all(np.diff(path_mi, axis=1) < 0), "MI must decrease along the path to independence"
-assert np.all(path_mi[:, :-1] > 0) and np.max(np.abs(path_mi[:, -1])) < 1e-12, "MI must vanish only at lambda = 1"
+assert np.all(path_mi[:, :-1] > 0) and np.max(np.abs(path_mi[:, -1])) < 1e-12, (
+    "MI must vanish only at lambda = 1"
+)
 assert np.all(path_mi <= (1 - lambdas) * path_mi[:, :1] + 1e-12), "convexity bound violated"
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 for k, row in enumerate(path_mi):
     ax.plot(lambdas, row, marker=".", label="random table" if k == 0 else None, color=f"C{k}")
-ax.plot(lambdas, (1 - lambdas) * path_mi[:, :1].max(), "k--", lw=1, label=r"convexity bound $(1-\lambda) I_0$ (largest $I_0$)")
+ax.plot(
+    lambdas,
+    (1 - lambdas) * path_mi[:, :1].max(),
+    "k--",
+    lw=1,
+    label=r"convexity bound "
+    r"$(1-\lambda) I_0$ "
+    r"(largest $I_0$)",
+)
 ax.set_xlabel(r"mixing weight $\lambda$ towards $P_X \otimes P_Z$")
 ax.set_ylabel("mutual information (nats)")
 ax.set_title("Mutual information vanishes only at independence")
@@ -210,9 +229,12 @@ for d in dims:
     truth = mb.gaussian_mi(rho_grid, d)
     mean, se = mc[d]
     z_scores[d] = np.abs(mean - truth) / np.where(se > 0, se, np.inf)
-    assert np.all(np.abs(mean - truth) <= 4 * se + 1e-12), f"d={d}: Monte Carlo off by more than 4 SE"
-    assert np.allclose(se, np.sqrt(d) * np.abs(rho_grid) / np.sqrt(cfg["n_mc"]), rtol=0.1, atol=1e-12), \
-        f"d={d}: standard error differs from sqrt(d)|rho|/sqrt(n) by more than 10%"
+    assert np.all(np.abs(mean - truth) <= 4 * se + 1e-12), (
+        f"d={d}: Monte Carlo off by more than 4 SE"
+    )
+    assert np.allclose(
+        se, np.sqrt(d) * np.abs(rho_grid) / np.sqrt(cfg["n_mc"]), rtol=0.1, atol=1e-12
+    ), f"d={d}: standard error differs from sqrt(d)|rho|/sqrt(n) by more than 10%"
 max_z = max(z.max() for z in z_scores.values())
 print(f"largest deviation: {max_z:.2f} standard errors (tolerance 4)")
 
@@ -229,10 +251,15 @@ print(f"largest deviation: {max_z:.2f} standard errors (tolerance 4)")
 d, rho = 3, 0.8
 cov = np.block([[np.eye(d), rho * np.eye(d)], [rho * np.eye(d), np.eye(d)]])
 via_kl = mb.gaussian_kl(np.zeros(2 * d), cov, np.zeros(2 * d), np.eye(2 * d))
-print(f"d={d}, rho={rho}: closed form {mb.gaussian_mi(rho, d):.6f}, mvn_mi {mb.mvn_mi(cov, d):.6f}, "
-      f"KL(joint || product) {via_kl:.6f} nats")
-assert abs(via_kl - mb.gaussian_mi(rho, d)) < 1e-10 and abs(mb.mvn_mi(cov, d) - mb.gaussian_mi(rho, d)) < 1e-10, \
-    "the three Gaussian formulas disagree"
+print(
+    f"d={d}, rho={rho}: closed form {mb.gaussian_mi(rho, d):.6f}, mvn_mi "
+    f"{mb.mvn_mi(cov, d):.6f}, "
+    f"KL(joint || product) {via_kl:.6f} nats"
+)
+assert (
+    abs(via_kl - mb.gaussian_mi(rho, d)) < 1e-10
+    and abs(mb.mvn_mi(cov, d) - mb.gaussian_mi(rho, d)) < 1e-10
+), "the three Gaussian formulas disagree"
 
 # %% [markdown]
 # ## KL divergence between two Gaussians
@@ -267,7 +294,9 @@ for k, dim in enumerate([1, 1, 3, 3, 5, 5]):
     mean, se = dv_demo.mc_gaussian_kl(m0, s0, m1, s1, n=cfg["n_kl"], seed=seed + 100 + k)
     kl_z.append(abs(mean - exact) / se)
     print(f"{dim:3d} | {exact:11.4f} | {mean:11.4f} ± {se:.4f} | {kl_z[-1]:.2f}")
-    assert abs(mean - exact) <= 4 * se, f"KL closed form vs Monte Carlo off by more than 4 SE (d={dim})"
+    assert abs(mean - exact) <= 4 * se, (
+        f"KL closed form vs Monte Carlo off by more than 4 SE (d={dim})"
+    )
 
 # %% [markdown]
 # ## Mutual information against the correlation
@@ -286,12 +315,29 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 for d, color in zip(dims, ("C0", "C3"), strict=True):
     mean, se = mc[d]
     axes[0].plot(rho_fine, mb.gaussian_mi(rho_fine, d), color=color, label=f"closed form, d={d}")
-    axes[0].errorbar(rho_grid, mean, yerr=2 * se, fmt="o", ms=4, color=color, mfc="white",
-                     label=f"Monte Carlo ± 2 SE, d={d}")
+    axes[0].errorbar(
+        rho_grid,
+        mean,
+        yerr=2 * se,
+        fmt="o",
+        ms=4,
+        color=color,
+        mfc="white",
+        label=f"Monte Carlo ± 2 SE, d={d}",
+    )
     pos = rho_grid > 0
     axes[1].plot(rho_pos, mb.gaussian_mi(rho_pos, d), color=color, label=f"closed form, d={d}")
-    axes[1].plot(rho_pos, d * rho_pos**2 / 2, color=color, ls=":", label=rf"small-$\rho$ limit $d\rho^2/2$, d={d}")
-    axes[1].errorbar(rho_grid[pos], mean[pos], yerr=2 * se[pos], fmt="o", ms=4, color=color, mfc="white")
+    axes[1].plot(
+        rho_pos,
+        d * rho_pos**2 / 2,
+        color=color,
+        ls=":",
+        label=r"small-$\rho$ limit "
+        rf"$d\rho^2/2$, d={d}",
+    )
+    axes[1].errorbar(
+        rho_grid[pos], mean[pos], yerr=2 * se[pos], fmt="o", ms=4, color=color, mfc="white"
+    )
 axes[0].set_xlabel(r"correlation $\rho$ per coordinate")
 axes[0].set_title(r"$I = -\frac{d}{2}\log(1-\rho^2)$")
 axes[1].set_xscale("log")
@@ -318,24 +364,35 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 rows = [
-    {"claim": "MI as KL(P_XZ || P_X x P_Z) equals the entropy form H(X) - H(X|Z)",
-     "paper": "definition (Sec. 2)",
-     "ours": f"equal within 1e-12 nats on {len(tables)} random tables",
-     "verdict": "reproduced" if checks["KL form = entropy form"] else "not reproduced"},
-    {"claim": "MI is symmetric, non-negative, zero iff independent",
-     "paper": "background",
-     "ours": f"all hold on {len(tables)} random tables",
-     "verdict": "reproduced" if all(checks.values()) else "not reproduced"},
-    {"claim": "Gaussian ground truth I = -d/2 log(1 - rho^2)",
-     "paper": "ground truth of the Gaussian experiments",
-     "ours": f"Monte Carlo within 4 SE at {len(rho_grid)} rho, d = 1 and 10",
-     "verdict": "reproduced" if max_z <= 4 else "not reproduced"},
+    {
+        "claim": "MI as KL(P_XZ || P_X x P_Z) equals the entropy form H(X) - H(X|Z)",
+        "paper": "definition (Sec. 2)",
+        "ours": f"equal within 1e-12 nats on {len(tables)} random tables",
+        "verdict": "reproduced" if checks["KL form = entropy form"] else "not reproduced",
+    },
+    {
+        "claim": "MI is symmetric, non-negative, zero iff independent",
+        "paper": "background",
+        "ours": f"all hold on {len(tables)} random tables",
+        "verdict": "reproduced" if all(checks.values()) else "not reproduced",
+    },
+    {
+        "claim": "Gaussian ground truth I = -d/2 log(1 - rho^2)",
+        "paper": "ground truth of the Gaussian experiments",
+        "ours": f"Monte Carlo within 4 SE at {len(rho_grid)} rho, d = 1 and 10",
+        "verdict": "reproduced" if max_z <= 4 else "not reproduced",
+    },
 ]
 mb.report.record("01_mutual_information", rows)
 for name, ok in checks.items():
     print(f"{'PASS' if ok else 'FAIL'} {name}")
 print(f"PASS MI decreases to zero along the path to independence ({len(path_mi)} tables)")
-print(f"PASS Gaussian closed form vs Monte Carlo within 4 SE ({len(rho_grid)} rho x {len(dims)} dims)")
+print(
+    f"PASS Gaussian closed form vs Monte Carlo within 4 SE ({len(rho_grid)} rho x {len(dims)} dims)"
+)
 print(f"PASS Gaussian KL closed form vs Monte Carlo within 4 SE ({len(kl_z)} pairs)")
 for d in dims:
-    print(f"I(rho=0.9, d={d}) = {mb.gaussian_mi(0.9, d):.2f} nats, I(rho=0.99, d={d}) = {mb.gaussian_mi(0.99, d):.2f} nats")
+    print(
+        f"I(rho=0.9, d={d}) = {mb.gaussian_mi(0.9, d):.2f} nats, I(rho=0.99, d={d}) = "
+        f"{mb.gaussian_mi(0.99, d):.2f} nats"
+    )

@@ -40,14 +40,39 @@ from minebook import gradient_bias as gb
 
 mb.plotting.setup()
 torch.manual_seed(seed)
+
+# %% tags=["hide-input"]
 cfg = {
-    "full": dict(n=8192, rho=0.9, critic_steps=1000, batch_sizes=[16, 32, 64, 128, 256, 512, 1024],
-                 n_batches=20_000, n_groups=4, ema_rates=(0.1, 0.01), n_check=2000,
-                 var_rates=(0.5, 0.2, 0.05, 0.01), var_batch=64, var_steps=200_000, value_batches=50_000),
-    "smoke": dict(n=512, rho=0.9, critic_steps=30, batch_sizes=[16, 64, 256],
-                  n_batches=300, n_groups=2, ema_rates=(0.1, 0.01), n_check=50,
-                  var_rates=(0.5, 0.05), var_batch=16, var_steps=2000, value_batches=500),
+    "full": dict(
+        n=8192,
+        rho=0.9,
+        critic_steps=1000,
+        batch_sizes=[16, 32, 64, 128, 256, 512, 1024],
+        n_batches=20_000,
+        n_groups=4,
+        ema_rates=(0.1, 0.01),
+        n_check=2000,
+        var_rates=(0.5, 0.2, 0.05, 0.01),
+        var_batch=64,
+        var_steps=200_000,
+        value_batches=50_000,
+    ),
+    "smoke": dict(
+        n=512,
+        rho=0.9,
+        critic_steps=30,
+        batch_sizes=[16, 64, 256],
+        n_batches=300,
+        n_groups=2,
+        ema_rates=(0.1, 0.01),
+        n_check=50,
+        var_rates=(0.5, 0.05),
+        var_batch=16,
+        var_steps=2000,
+        value_batches=500,
+    ),
 }[budget]
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## The gradient of the DV bound
@@ -144,17 +169,34 @@ cfg = {
 
 # %%
 x, z = mb.correlated_gaussian(cfg["n"], 1, cfg["rho"], seed=seed)
-trained = mb.estimate_mi(x, z, estimator="mine", seed=seed, steps=cfg["critic_steps"], batch_size=256,
-                         hidden=(64, 64))
+trained = mb.estimate_mi(
+    x,
+    z,
+    estimator="mine",
+    seed=seed,
+    steps=cfg["critic_steps"],
+    batch_size=256,
+    hidden=(64, 64),
+    preprocess="standardize",
+    n_critics=1,
+)
 critic = trained.critic
 x_joint, z_joint = mb.correlated_gaussian(cfg["n"], 1, cfg["rho"], seed=seed + 1)
 x_marg, z_marg = mb.correlated_gaussian(cfg["n"], 1, 0.0, seed=seed + 2)
 full_grad = gb.full_dv_gradient(critic, x_joint, z_joint, x_marg, z_marg)
-p = gb.normalized_exp(critic(torch.as_tensor(x_marg, dtype=torch.float32),
-                             torch.as_tensor(z_marg, dtype=torch.float32)).detach().numpy())
+p = gb.normalized_exp(
+    critic(
+        torch.as_tensor(x_marg, dtype=torch.float32), torch.as_tensor(z_marg, dtype=torch.float32)
+    )
+    .detach()
+    .numpy()
+)
 m2 = float(np.mean(p**2))
 n_params = full_grad.numel()
-print(f"critic: {n_params} parameters, held-out estimate {trained.mi:.3f} nats (true {mb.gaussian_mi(cfg['rho']):.3f})")
+print(
+    f"critic: {n_params} parameters, held-out estimate {trained.mi:.3f} nats (true "
+    f"{mb.gaussian_mi(cfg['rho']):.3f})"
+)
 print(f"|full-data gradient| = {full_grad.norm():.4f}, m2 = E_Q[p^2] = {m2:.2f}")
 
 # %% [markdown]
@@ -173,8 +215,13 @@ idx_marg = rng.integers(0, cfg["n"], (cfg["n_check"], 16))
 explicit = gb.explicit_minibatch_mean(critic, x_joint, z_joint, x_marg, z_marg, idx_joint, idx_marg)
 trick = gb.weight_trick_mean(critic, x_joint, z_joint, x_marg, z_marg, idx_joint, idx_marg)
 trick_err = float((explicit - trick).norm() / explicit.norm())
-print(f"{cfg['n_check']} minibatches of 16: relative difference between the two means = {trick_err:.1e}")
-assert trick_err < 1e-4, f"weight trick and explicit mean differ by {trick_err:.2e} (tolerance 1e-4)"
+print(
+    f"{cfg['n_check']} minibatches of 16: relative difference between the two means = "
+    f"{trick_err:.1e}"
+)
+assert trick_err < 1e-4, (
+    f"weight trick and explicit mean differ by {trick_err:.2e} (tolerance 1e-4)"
+)
 
 # %% [markdown]
 # The joint term is an unbiased mean, so the bias lives in the marginal weights:
@@ -188,8 +235,17 @@ assert trick_err < 1e-4, f"weight trick and explicit mean differ by {trick_err:.
 # $10/a$ steps before we start averaging. Error bars come from independent streams.
 
 # %%
-curves = gb.gradient_bias_curves(critic, x_marg, z_marg, cfg["batch_sizes"], cfg["n_batches"],
-                                 cfg["ema_rates"], seed=seed, n_groups=cfg["n_groups"], progress=True)
+curves = gb.gradient_bias_curves(
+    critic,
+    x_marg,
+    z_marg,
+    cfg["batch_sizes"],
+    cfg["n_batches"],
+    cfg["ema_rates"],
+    seed=seed,
+    n_groups=cfg["n_groups"],
+    progress=True,
+)
 sizes, measured, predicted = curves["batch_sizes"], curves["measured"], curves["predicted"]
 labels = ["plain minibatch gradient"] + [f"EMA gradient, a = {a}" for a in cfg["ema_rates"]]
 print(f"{'B':>6} " + " ".join(f"{lab:>30}" for lab in labels))
@@ -201,11 +257,30 @@ for j, b in enumerate(sizes):
 fig, ax = plt.subplots(figsize=(6.4, 4.4))
 colors = [mb.plotting.COLORS["mine_biased"], mb.plotting.COLORS["mine"], mb.plotting.COLORS["jsd"]]
 for m, (lab, col) in enumerate(zip(labels, colors, strict=True)):
-    ax.errorbar(sizes, measured[m], yerr=2 * curves["noise"][m], fmt="o", color=col, label=f"{lab} (measured)")
-    ax.plot(sizes, predicted[m], "-", color=col, alpha=0.6, label="second-order predictions (lines)" if m == 0 else None)
+    ax.errorbar(
+        sizes,
+        measured[m],
+        yerr=2 * curves["noise"][m],
+        fmt="o",
+        color=col,
+        label=f"{lab} (measured)",
+    )
+    ax.plot(
+        sizes,
+        predicted[m],
+        "-",
+        color=col,
+        alpha=0.6,
+        label="second-order predictions (lines)" if m == 0 else None,
+    )
 ref = 3 * measured[0, -1] * sizes[-1] / sizes
 ax.plot(sizes, ref, ":", color="black", label="reference $\\propto 1/B$")
-ax.axhline(float(full_grad.norm()), color="grey", linestyle="--", label="$\\|\\nabla\\mathcal{L}\\|$ (full-data gradient)")
+ax.axhline(
+    float(full_grad.norm()),
+    color="grey",
+    linestyle="--",
+    label="$\\|\\nabla\\mathcal{L}\\|$ (full-data gradient)",
+)
 ax.set_xscale("log", base=2)
 ax.set_yscale("log")
 ax.set_xlabel("batch size $B$")
@@ -226,10 +301,18 @@ print(f"largest Monte Carlo noise / bias: {noise_frac:.3f}")
 for a, r in zip(cfg["ema_rates"], ema_ratio, strict=True):
     print(f"EMA a = {a}: bias / plain bias = {np.round(r, 4)}")
 if budget == "full":
-    assert -1.15 <= slope <= -0.85, f"plain bias falls as B^{slope:.2f}, not ~1/B (tolerance: slope in [-1.15, -0.85])"
-    assert np.all(np.abs(pred_ratio - 1) < 0.15), f"second-order prediction off by more than 15% for B >= 128: {pred_ratio}"
-    assert noise_frac < 0.1, f"Monte Carlo noise reaches {noise_frac:.2f} of the bias (tolerance 0.1)"
-    assert np.all(ema_ratio < 1), f"EMA gradient not less biased than the plain one at every B: {ema_ratio}"
+    assert -1.15 <= slope <= -0.85, (
+        f"plain bias falls as B^{slope:.2f}, not ~1/B (tolerance: slope in [-1.15, -0.85])"
+    )
+    assert np.all(np.abs(pred_ratio - 1) < 0.15), (
+        f"second-order prediction off by more than 15% for B >= 128: {pred_ratio}"
+    )
+    assert noise_frac < 0.1, (
+        f"Monte Carlo noise reaches {noise_frac:.2f} of the bias (tolerance 0.1)"
+    )
+    assert np.all(ema_ratio < 1), (
+        f"EMA gradient not less biased than the plain one at every B: {ema_ratio}"
+    )
     assert np.all(ema_ratio[-1] < ema_ratio[0]), "the smaller rate a should give the smaller bias"
 
 # %% [markdown]
@@ -253,13 +336,31 @@ var_ratio = emp / pred
 for a, e, q, r in zip(cfg["var_rates"], emp, pred, var_ratio, strict=True):
     print(f"a = {a:<5} Var(v) = {e:.3e}   a/(2-a) Var(D) = {q:.3e}   ratio {r:.3f}")
 if budget == "full":
-    assert np.all(np.abs(var_ratio - 1) < 0.1), f"Var(v) departs from a/(2-a) Var(D) by more than 10%: {var_ratio}"
+    assert np.all(np.abs(var_ratio - 1) < 0.1), (
+        f"Var(v) departs from a/(2-a) Var(D) by more than 10%: {var_ratio}"
+    )
 
 fig, ax = plt.subplots()
 grid = np.geomspace(min(cfg["var_rates"]) / 2, 1, 100)
-ax.plot(grid, grid / (2 - grid) * stream.var(), color="black", label="$\\frac{a}{2-a}\\operatorname{Var}(D)$")
-ax.plot(cfg["var_rates"], emp, "o", color=mb.plotting.COLORS["mine"], label="empirical $\\operatorname{Var}(v)$")
-ax.axhline(stream.var(), color="grey", linestyle="--", label="$\\operatorname{Var}(D)$ (one minibatch, $a = 1$)")
+ax.plot(
+    grid,
+    grid / (2 - grid) * stream.var(),
+    color="black",
+    label="$\\frac{a}{2-a}\\operatorname{Var}(D)$",
+)
+ax.plot(
+    cfg["var_rates"],
+    emp,
+    "o",
+    color=mb.plotting.COLORS["mine"],
+    label="empirical $\\operatorname{Var}(v)$",
+)
+ax.axhline(
+    stream.var(),
+    color="grey",
+    linestyle="--",
+    label="$\\operatorname{Var}(D)$ (one minibatch, $a = 1$)",
+)
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("EMA rate $a$")
@@ -277,14 +378,20 @@ plt.show()
 
 # %%
 value_sizes = [b for b in cfg["batch_sizes"] if b >= 32]
-value_b = np.array([gb.value_bias(p, b, cfg["value_batches"], seed=seed + 20 + i) for i, b in enumerate(value_sizes)])
+value_b = np.array(
+    [
+        gb.value_bias(p, b, cfg["value_batches"], seed=seed + 20 + i)
+        for i, b in enumerate(value_sizes)
+    ]
+)
 value_pred = (m2 - 1) / (2 * np.array(value_sizes))
 for b, v, q in zip(value_sizes, value_b, value_pred, strict=True):
     print(f"B = {b:>5}: E[L_B] - L = {v:.4f} nats, (m2 - 1)/(2B) = {q:.4f} nats")
 value_ratio = value_b / value_pred
 if budget == "full":
-    assert np.all(np.abs(value_ratio[np.array(value_sizes) >= 64] - 1) < 0.2), \
+    assert np.all(np.abs(value_ratio[np.array(value_sizes) >= 64] - 1) < 0.2), (
         f"value bias departs from (m2-1)/(2B) by more than 20% for B >= 64: {value_ratio}"
+    )
 
 # %% [markdown]
 # ## Summary
@@ -301,25 +408,48 @@ if budget == "full":
 # %% tags=["nbval-check-output"]
 i64 = list(sizes).index(64) if 64 in sizes else 0
 rows = [
-    {"claim": "The minibatch gradient of the DV bound is biased; the bias falls as 1/B",
-     "paper": "Sec. 3.2 (no number)",
-     "ours": f"log-log slope {slope:.2f} over B = {sizes[0]}-{sizes[-1]}; at B = {sizes[i64]} the bias is "
-             f"{measured[0, i64] / float(full_grad.norm()):.0%} of the full-data gradient norm",
-     "verdict": "reproduced"},
-    {"claim": "Replacing the denominator by a moving average reduces the bias",
-     "paper": "Sec. 3.2 (no number)",
-     "ours": "; ".join(f"a = {a}: bias x{float(np.median(r)):.3f} of the plain one" for a, r in zip(cfg["ema_rates"], ema_ratio, strict=True)),
-     "verdict": "reproduced"},
-    {"claim": "Var(v) = a/(2-a) Var(D) for the moving average of i.i.d. minibatch means",
-     "paper": "— (our derivation)",
-     "ours": f"empirical/predicted in [{var_ratio.min():.3f}, {var_ratio.max():.3f}] for a = {', '.join(map(str, cfg['var_rates']))}",
-     "verdict": "confirmed"},
+    {
+        "claim": "The minibatch gradient of the DV bound is biased; the bias falls as 1/B",
+        "paper": "Sec. 3.2 (no number)",
+        "ours": f"log-log slope {slope:.2f} over B = {sizes[0]}-{sizes[-1]}; at B = {sizes[i64]} "
+        "the "
+        "bias is "
+        f"{measured[0, i64] / float(full_grad.norm()):.0%} of the full-data gradient norm",
+        "verdict": "reproduced",
+    },
+    {
+        "claim": "Replacing the denominator by a moving average reduces the bias",
+        "paper": "Sec. 3.2 (no number)",
+        "ours": "; ".join(
+            f"a = {a}: bias x{float(np.median(r)):.3f} of the plain one"
+            for a, r in zip(cfg["ema_rates"], ema_ratio, strict=True)
+        ),
+        "verdict": "reproduced",
+    },
+    {
+        "claim": "Var(v) = a/(2-a) Var(D) for the moving average of i.i.d. minibatch means",
+        "paper": "— (our derivation)",
+        "ours": f"empirical/predicted in [{var_ratio.min():.3f}, {var_ratio.max():.3f}] for a = "
+        f"{', '.join(map(str, cfg['var_rates']))}",
+        "verdict": "confirmed",
+    },
 ]
 mb.report.record("04_gradient_bias", rows)
 verdict = "PASS" if budget == "full" else "SKIPPED (smoke budget)"
-print(f"{verdict} weight trick equals the mean of {cfg['n_check']} explicit minibatch gradients (rel. diff < 1e-4)")
+print(
+    f"{verdict} weight trick equals the mean of {cfg['n_check']} explicit minibatch gradients "
+    "(rel. diff < 1e-4)"
+)
 print(f"{verdict} plain DV gradient bias falls as 1/B (log-log slope in [-1.15, -0.85])")
-print(f"{verdict} second-order prediction within 15% for B >= 128; Monte Carlo noise < 10% of the bias")
-print(f"{verdict} EMA gradient less biased than the plain one at every batch size, for a = {', '.join(map(str, cfg['ema_rates']))}")
-print(f"{verdict} Var(v) = a/(2-a) Var(D) within 10% for a = {', '.join(map(str, cfg['var_rates']))}")
+print(
+    f"{verdict} second-order prediction within 15% for B >= 128; Monte Carlo noise < 10% of the "
+    "bias"
+)
+print(
+    f"{verdict} EMA gradient less biased than the plain one at every batch size, for a = "
+    f"{', '.join(map(str, cfg['ema_rates']))}"
+)
+print(
+    f"{verdict} Var(v) = a/(2-a) Var(D) within 10% for a = {', '.join(map(str, cfg['var_rates']))}"
+)
 print(f"{verdict} minibatch DV value biased upward by (m2-1)/(2B) within 20% for B >= 64")

@@ -48,14 +48,40 @@ from minebook import sweeps
 mb.plotting.setup()
 FUNCTIONS = list(mb.data.EQUITABILITY_FUNCTIONS)  # "x", "x^3", "sin(x)"
 SIGMAS = np.logspace(-2, np.log10(2.0), 8)  # 0.01 ... 2, evenly spaced in log sigma
+
+# %% tags=["hide-input"]
 cfg = {
-    "full": dict(n=20_000, n_seeds=3, k=3, n_monte_carlo=5_000,
-                 mine=dict(steps=3000, batch_size=256, hidden=(64, 64, 64), activation="relu", lr=3e-3)),
-    "smoke": dict(n=800, n_seeds=2, k=3, n_monte_carlo=2_000,
-                  mine=dict(steps=20, batch_size=64, hidden=(16,), activation="relu", lr=3e-3)),
+    "full": dict(
+        n=20_000,
+        n_seeds=3,
+        k=3,
+        n_monte_carlo=5_000,
+        mine=dict(
+            steps=3000,
+            batch_size=256,
+            hidden=(64, 64, 64),
+            activation="relu",
+            lr=3e-3,
+            preprocess="standardize",
+        ),
+    ),
+    "smoke": dict(
+        n=800,
+        n_seeds=2,
+        k=3,
+        n_monte_carlo=2_000,
+        mine=dict(
+            steps=20,
+            batch_size=64,
+            hidden=(16,),
+            activation="relu",
+            lr=3e-3,
+            preprocess="standardize",
+        ),
+    ),
 }[budget]
 print("noise levels sigma:", np.round(SIGMAS, 3).tolist())
-cfg
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## The ground truth, without simulation
@@ -80,7 +106,9 @@ truth = sweeps.equitability_truth(FUNCTIONS, SIGMAS)  # (3 functions, 8 sigmas),
 mc_checks = []
 for f in FUNCTIONS:
     for j in (0, 3, 7):
-        value, se = sweeps.equitability_mi_monte_carlo(f, SIGMAS[j], n=cfg["n_monte_carlo"], seed=seed)
+        value, se = sweeps.equitability_mi_monte_carlo(
+            f, SIGMAS[j], n=cfg["n_monte_carlo"], seed=seed
+        )
         mc_checks.append((f, SIGMAS[j], truth[FUNCTIONS.index(f), j], value, se))
 print(f"{'f':>7} {'sigma':>6} {'quadrature':>11} {'Monte Carlo':>16}")
 for f, s, q, v, se in mc_checks:
@@ -118,8 +146,14 @@ for i, f in enumerate(FUNCTIONS):
     ax_s.plot(sigma_fine, truth_fine[i], color=COLORS_F[f], label=f"f = {f}")
     ax_r.plot(1 - r2_fine[i], truth_fine[i], color=COLORS_F[f], label=f"f = {f}")
 r2_line = 1 - np.logspace(-4, np.log10(0.98), 400)
-ax_r.plot(1 - r2_line, -0.5 * np.log1p(-r2_line), color="black", ls="--", lw=1,
-          label=r"Gaussian $f(X)$: $-\frac{1}{2}\log(1-R^2)$")
+ax_r.plot(
+    1 - r2_line,
+    -0.5 * np.log1p(-r2_line),
+    color="black",
+    ls="--",
+    lw=1,
+    label=r"Gaussian $f(X)$: $-\frac{1}{2}\log(1-R^2)$",
+)
 ax_s.set_xscale("log")
 ax_s.set_xlabel(r"noise level $\sigma$")
 ax_s.set_ylabel("true I(X; Y) (nats)")
@@ -142,7 +176,9 @@ for i, f in enumerate(FUNCTIONS):
 print("spread over f (max-min) " + " ".join(f"{v:6.3f}" for v in spread_truth))
 
 R2_GRID = np.array([0.3, 0.5, 0.7, 0.9, 0.99, 0.999])
-at_r2 = np.array([np.interp(R2_GRID, r2_fine[i][::-1], truth_fine[i][::-1]) for i in range(len(FUNCTIONS))])
+at_r2 = np.array(
+    [np.interp(R2_GRID, r2_fine[i][::-1], truth_fine[i][::-1]) for i in range(len(FUNCTIONS))]
+)
 spread_r2 = at_r2.max(axis=0) - at_r2.min(axis=0)
 print("\nAt equal R^2 (interpolated on the fine curves):")
 print("R^2:                    " + " ".join(f"{r:6.3f}" for r in R2_GRID))
@@ -185,9 +221,27 @@ def sample(param, data_seed):
 
 
 runs = {
-    "MINE": sweeps.run_sweep(sample, params, truth.ravel(), "mine", n_seeds=cfg["n_seeds"], seed=seed,
-                             progress=True, desc="MINE, 72 critics", **cfg["mine"]),
-    "KSG": sweeps.run_sweep(sample, params, truth.ravel(), "ksg", n_seeds=cfg["n_seeds"], seed=seed, k=cfg["k"]),
+    "MINE": sweeps.run_sweep(
+        sample,
+        params,
+        truth.ravel(),
+        "mine",
+        n_seeds=cfg["n_seeds"],
+        seed=seed,
+        progress=True,
+        desc="MINE, 72 critics",
+        **cfg["mine"],
+    ),
+    "KSG": sweeps.run_sweep(
+        sample,
+        params,
+        truth.ravel(),
+        "ksg",
+        n_seeds=cfg["n_seeds"],
+        seed=seed,
+        k=cfg["k"],
+        preprocess="none",
+    ),
 }
 for label, sw in runs.items():
     print(f"{label}: {sw.n_members} estimates in {sw.seconds:.1f} s")
@@ -211,10 +265,26 @@ values = {label: by_function(sw.values) for label, sw in runs.items()}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.9), sharey=True)
 for i, (f, ax) in enumerate(zip(FUNCTIONS, axes, strict=True)):
     ax.plot(sigma_fine, truth_fine[i], color="black", lw=1.2, label="truth (quadrature)")
-    ax.errorbar(SIGMAS * 0.96, mean["MINE"][i], yerr=spread["MINE"][i], fmt="o", ms=5, capsize=2,
-                color=mb.plotting.COLORS["mine"], label="MINE")
-    ax.errorbar(SIGMAS * 1.04, mean["KSG"][i], yerr=spread["KSG"][i], fmt="^", ms=5, capsize=2,
-                color=mb.plotting.COLORS["ksg"], label="KSG (k = 3)")
+    ax.errorbar(
+        SIGMAS * 0.96,
+        mean["MINE"][i],
+        yerr=spread["MINE"][i],
+        fmt="o",
+        ms=5,
+        capsize=2,
+        color=mb.plotting.COLORS["mine"],
+        label="MINE",
+    )
+    ax.errorbar(
+        SIGMAS * 1.04,
+        mean["KSG"][i],
+        yerr=spread["KSG"][i],
+        fmt="^",
+        ms=5,
+        capsize=2,
+        color=mb.plotting.COLORS["ksg"],
+        label="KSG (k = 3)",
+    )
     ax.axhline(3.0, color="black", ls=":", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel(r"noise level $\sigma$")
@@ -231,17 +301,26 @@ plt.show()
 # estimator.
 
 # %%
-print(sweeps.error_table(runs, param_name="f, sigma", param_fmt=lambda p: f"{p[0]:>6}, {p[1]:5.3f}"))
+print(
+    sweeps.error_table(runs, param_name="f, sigma", param_fmt=lambda p: f"{p[0]:>6}, {p[1]:5.3f}")
+)
 
 low = truth <= 3.0
 err = {label: mean[label] - truth for label in runs}
 for label in runs:
-    print(f"{label}: max |error| where truth <= 3 nats: {np.abs(err[label][low]).max():.3f} nats; "
-          f"where truth > 3 nats: {np.abs(err[label][~low]).max():.3f} nats")
+    print(
+        f"{label}: max |error| where truth <= 3 nats: {np.abs(err[label][low]).max():.3f} nats; "
+        f"where truth > 3 nats: {np.abs(err[label][~low]).max():.3f} nats"
+    )
 mine_seed_ok = np.abs(values["MINE"] - truth[..., None]) <= 0.1
-print(f"MINE single seeds within 0.1 nats where truth <= 3 nats: {mine_seed_ok[low].sum()} of {mine_seed_ok[low].size}")
+print(
+    f"MINE single seeds within 0.1 nats where truth <= 3 nats: {mine_seed_ok[low].sum()} of "
+    f"{mine_seed_ok[low].size}"
+)
 if budget == "full":
-    assert np.all(np.abs(err["MINE"][low]) <= 0.1), f"MINE off by more than 0.1 nats at {np.argwhere(np.abs(err['MINE']) > 0.1)}"
+    assert np.all(np.abs(err["MINE"][low]) <= 0.1), (
+        f"MINE off by more than 0.1 nats at {np.argwhere(np.abs(err['MINE']) > 0.1)}"
+    )
 
 # %% [markdown]
 # The same errors as a map of the whole grid (mean of the seeds; red: above the truth, blue:
@@ -251,9 +330,20 @@ if budget == "full":
 lim = max(float(np.abs(e).max()) for e in err.values())
 fig, axes = plt.subplots(1, 2, figsize=(12.5, 3.0), sharey=True)
 for ax, label in zip(axes, runs, strict=True):
-    sns.heatmap(err[label], ax=ax, annot=True, fmt="+.2f", annot_kws={"size": 8}, cmap="RdBu_r", center=0,
-                vmin=-lim, vmax=lim, xticklabels=[f"{s:.2g}" for s in SIGMAS], yticklabels=list(FUNCTIONS),
-                cbar_kws={"label": "estimate - truth (nats)"})
+    sns.heatmap(
+        err[label],
+        ax=ax,
+        annot=True,
+        fmt="+.2f",
+        annot_kws={"size": 8},
+        cmap="RdBu_r",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        xticklabels=[f"{s:.2g}" for s in SIGMAS],
+        yticklabels=list(FUNCTIONS),
+        cbar_kws={"label": "estimate - truth (nats)"},
+    )
     ax.set(title=f"{label}: error on the f x sigma grid", xlabel=r"noise level $\sigma$")
 axes[0].set_ylabel("function f")
 fig.tight_layout()
@@ -284,20 +374,33 @@ for a, b in pairs_f:
     for label in runs:
         diff_err[label].append((mean[label][a] - mean[label][b]) - true_diff)
     for j, s in enumerate(SIGMAS):
-        print(f"{FUNCTIONS[a]:>6} - {FUNCTIONS[b]:<7} {s:6.3f} {true_diff[j]:7.3f} "
-              f"{mean['MINE'][a, j] - mean['MINE'][b, j]:7.3f} {mean['KSG'][a, j] - mean['KSG'][b, j]:7.3f}")
+        print(
+            f"{FUNCTIONS[a]:>6} - {FUNCTIONS[b]:<7} {s:6.3f} {true_diff[j]:7.3f} "
+            f"{mean['MINE'][a, j] - mean['MINE'][b, j]:7.3f} "
+            f"{mean['KSG'][a, j] - mean['KSG'][b, j]:7.3f}"
+        )
 diff_err = {label: np.array(v) for label, v in diff_err.items()}  # (2 pairs, 8 sigmas)
 both_low = np.array([low[a] & low[b] for a, b in pairs_f])
 spread_est = {label: mean[label].max(axis=0) - mean[label].min(axis=0) for label in runs}
 for label in runs:
-    print(f"{label}: max |estimated difference - true difference| where both truths <= 3 nats: "
-          f"{np.abs(diff_err[label][both_low]).max():.3f} nats")
+    print(
+        f"{label}: max |estimated difference - true difference| where both truths <= 3 nats: "
+        f"{np.abs(diff_err[label][both_low]).max():.3f} nats"
+    )
 mine_vs_ksg = np.abs(mean["MINE"] - mean["KSG"])
-print(f"MINE against KSG: max |difference| {mine_vs_ksg[low].max():.3f} nats where truth <= 3 nats, "
-      f"{mine_vs_ksg[~low].max():.3f} nats above")
-print(f"largest true difference between functions: {spread_truth.max():.3f} nats (sigma = {SIGMAS[spread_truth.argmax()]:.3f})")
+print(
+    f"MINE against KSG: max |difference| {mine_vs_ksg[low].max():.3f} nats where truth <= 3 "
+    "nats, "
+    f"{mine_vs_ksg[~low].max():.3f} nats above"
+)
+print(
+    f"largest true difference between functions: {spread_truth.max():.3f} nats (sigma = "
+    f"{SIGMAS[spread_truth.argmax()]:.3f})"
+)
 if budget == "full":
-    assert np.abs(diff_err["MINE"][both_low]).max() <= 0.1, "MINE does not reproduce the differences between the functions"
+    assert np.abs(diff_err["MINE"][both_low]).max() <= 0.1, (
+        "MINE does not reproduce the differences between the functions"
+    )
     assert np.abs(diff_err["MINE"][both_low]).max() < spread_truth.max() / 3
 
 # %% [markdown]
@@ -322,28 +425,58 @@ if budget == "full":
 mine_ok = bool(np.all(np.abs(err["MINE"][low]) <= 0.1))
 diff_ok = bool(np.abs(diff_err["MINE"][both_low]).max() <= 0.1)
 rows = [
-    {"claim": "MINE's estimates follow the noise level for f = x, x^3, sin(x) (Y = f(X) + sigma eps)",
-     "paper": "equitability figure (qualitative)",
-     "ours": (f"8 sigma in [0.01, 2], 3 seeds: max |MINE - truth| {np.abs(err['MINE'][low]).max():.3f} nats where "
-              f"truth <= 3 nats (KSG {np.abs(err['KSG'][low]).max():.3f}); above 3 nats MINE "
-              f"{np.abs(err['MINE'][~low]).max():.2f}"),
-     "verdict": "reproduced" if mine_ok else "not reproduced"},
-    {"claim": "Estimates reproduce the true differences between functions at equal noise (self-equitability)",
-     "paper": "MI is self-equitable (Kinney & Atwal 2014)",
-     "ours": (f"true spread over f up to {spread_truth.max():.2f} nats; MINE's estimated differences within "
-              f"{np.abs(diff_err['MINE'][both_low]).max():.3f} nats of the true ones "
-              f"(KSG {np.abs(diff_err['KSG'][both_low]).max():.3f})"),
-     "verdict": "reproduced" if diff_ok else "not reproduced"},
-    {"claim": "True MI at equal R^2 is nearly the same for x, x^3, sin(x), but not exactly (no R^2-equitability)",
-     "paper": "- (Reshef et al. 2011; Kinney & Atwal 2014)",
-     "ours": (f"quadrature: spread over f {spread_r2[R2_GRID == 0.9][0]:.3f} nats at R^2 = 0.9, "
-              f"{spread_r2[-1]:.3f} at R^2 = 0.999; at equal sigma up to {spread_truth.max():.2f} nats"),
-     "verdict": "confirmed"},
+    {
+        "claim": "MINE's estimates follow the noise level for f = x, x^3, sin(x) (Y = f(X) + sigma "
+        "eps)",
+        "paper": "equitability figure (qualitative)",
+        "ours": (
+            "8 sigma in [0.01, 2], 3 seeds: max |MINE - truth| "
+            f"{np.abs(err['MINE'][low]).max():.3f} nats where "
+            f"truth <= 3 nats (KSG {np.abs(err['KSG'][low]).max():.3f}); above 3 nats MINE "
+            f"{np.abs(err['MINE'][~low]).max():.2f}"
+        ),
+        "verdict": "reproduced" if mine_ok else "not reproduced",
+    },
+    {
+        "claim": "Estimates reproduce the true differences between functions at equal noise "
+        "(self-equitability)",
+        "paper": "MI is self-equitable (Kinney & Atwal 2014)",
+        "ours": (
+            f"true spread over f up to {spread_truth.max():.2f} nats; MINE's estimated "
+            "differences within "
+            f"{np.abs(diff_err['MINE'][both_low]).max():.3f} nats of the true ones "
+            f"(KSG {np.abs(diff_err['KSG'][both_low]).max():.3f})"
+        ),
+        "verdict": "reproduced" if diff_ok else "not reproduced",
+    },
+    {
+        "claim": "True MI at equal R^2 is nearly the same for x, x^3, sin(x), but not exactly (no "
+        "R^2-equitability)",
+        "paper": "- (Reshef et al. 2011; Kinney & Atwal 2014)",
+        "ours": (
+            f"quadrature: spread over f {spread_r2[R2_GRID == 0.9][0]:.3f} nats at R^2 = 0.9, "
+            f"{spread_r2[-1]:.3f} at R^2 = 0.999; at equal sigma up to {spread_truth.max():.2f} "
+            "nats"
+        ),
+        "verdict": "confirmed",
+    },
 ]
 mb.report.record("07_equitability", rows)
-print(f"grid: {len(FUNCTIONS)} functions x {len(SIGMAS)} noise levels x {cfg['n_seeds']} seeds, n = {cfg['n']}")
+print(
+    f"grid: {len(FUNCTIONS)} functions x {len(SIGMAS)} noise levels x {cfg['n_seeds']} seeds, n "
+    f"= {cfg['n']}"
+)
 print(f"quadrature vs Monte Carlo: {'PASS' if mc_z < 4 else 'FAIL'} (within 4 standard errors)")
-print(f"{'PASS' if mine_ok else 'FAIL'} MINE within 0.1 nats of the truth wherever the truth <= 3 nats")
-print(f"{'PASS' if diff_ok else 'FAIL'} MINE's differences between functions within 0.1 nats of the true ones")
-print(f"true spread over functions at sigma = 0.01: {spread_truth[0]:.2f} nats; "
-      f"at R^2 = 0.9: {spread_r2[R2_GRID == 0.9][0]:.2f} nats, at R^2 = 0.999: {spread_r2[-1]:.2f} nats")
+print(
+    f"{'PASS' if mine_ok else 'FAIL'} MINE within 0.1 nats of the truth wherever the truth <= 3 "
+    "nats"
+)
+print(
+    f"{'PASS' if diff_ok else 'FAIL'} MINE's differences between functions within 0.1 nats of "
+    "the true ones"
+)
+print(
+    f"true spread over functions at sigma = 0.01: {spread_truth[0]:.2f} nats; "
+    f"at R^2 = 0.9: {spread_r2[R2_GRID == 0.9][0]:.2f} nats, at R^2 = 0.999: "
+    f"{spread_r2[-1]:.2f} nats"
+)

@@ -50,26 +50,55 @@ from minebook import stacked_mnist as sm
 mb.plotting.setup()
 torch.manual_seed(seed)
 
+# %% tags=["hide-input"]
 cfg = {
-    "full": dict(grid_steps=2500, spiral_steps=1500, snapshot_every=250, batch_size=128,
-                 hidden=(128, 128), critic_hidden=(64, 64), lr=3e-3, lr_final=0.02, n_eval=2500,
-                 smnist_steps=2000, smnist_batch=64, smnist_hidden=(256, 512),
-                 smnist_d_hidden=(128, 64), smnist_lr=5e-4, smnist_eval=10000,
-                 smnist_snapshot_every=500, classifier_epochs=15),
-    "smoke": dict(grid_steps=30, spiral_steps=20, snapshot_every=10, batch_size=64,
-                  hidden=(32, 32), critic_hidden=(16, 16), lr=3e-3, lr_final=0.02, n_eval=500,
-                  smnist_steps=20, smnist_batch=32, smnist_hidden=(32, 64),
-                  smnist_d_hidden=(16, 8), smnist_lr=5e-4, smnist_eval=2000,
-                  smnist_snapshot_every=10, classifier_epochs=1),
+    "full": dict(
+        grid_steps=2500,
+        spiral_steps=1500,
+        snapshot_every=250,
+        batch_size=128,
+        hidden=(128, 128),
+        critic_hidden=(64, 64),
+        lr=3e-3,
+        lr_final=0.02,
+        n_eval=2500,
+        smnist_steps=2000,
+        smnist_batch=64,
+        smnist_hidden=(256, 512),
+        smnist_d_hidden=(128, 64),
+        smnist_lr=5e-4,
+        smnist_eval=10000,
+        smnist_snapshot_every=500,
+        classifier_epochs=15,
+    ),
+    "smoke": dict(
+        grid_steps=30,
+        spiral_steps=20,
+        snapshot_every=10,
+        batch_size=64,
+        hidden=(32, 32),
+        critic_hidden=(16, 16),
+        lr=3e-3,
+        lr_final=0.02,
+        n_eval=500,
+        smnist_steps=20,
+        smnist_batch=32,
+        smnist_hidden=(32, 64),
+        smnist_d_hidden=(16, 8),
+        smnist_lr=5e-4,
+        smnist_eval=2000,
+        smnist_snapshot_every=10,
+        classifier_epochs=1,
+    ),
 }[budget]
-BETAS = (0.0, 1.0)     # variant 0: vanilla GAN, variant 1: GAN+MINE with beta = 1 (the paper's value)
-N_SEEDS = 4            # seeds of each model on the 2-D data
-SMNIST_SEEDS = 3       # seeds of each model on Stacked MNIST
-SIDE = 14              # Stacked MNIST resolution: 14x14 per channel (28x28 average-pooled)
+BETAS = (0.0, 1.0)  # variant 0: vanilla GAN, variant 1: GAN+MINE with beta = 1 (the paper's value)
+N_SEEDS = 4  # seeds of each model on the 2-D data
+SMNIST_SEEDS = 3  # seeds of each model on Stacked MNIST
+SIDE = 14  # Stacked MNIST resolution: 14x14 per channel (28x28 average-pooled)
 NAMES = ("GAN", "GAN+MINE")
-STD = 0.05             # standard deviation of each of the 25 Gaussians
-N_CODES = 25           # categories of the code c for the 2-D data
-cfg
+STD = 0.05  # standard deviation of each of the 25 Gaussians
+N_CODES = 25  # categories of the code c for the 2-D data
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## The regularizer and the adaptive gradient clipping
@@ -107,12 +136,14 @@ cfg
 # on made-up gradients of two members follows.
 
 # %%
-g_u = [torch.tensor([[3.0, 4.0], [0.3, 0.4]])]      # |g_u| = 5 for member 0, 0.5 for member 1
-g_m = [torch.tensor([[0.6, 0.8], [6.0, 8.0]])]      # |g_m| = 1 for member 0, 10 for member 1
+g_u = [torch.tensor([[3.0, 4.0], [0.3, 0.4]])]  # |g_u| = 5 for member 0, 0.5 for member 1
+g_m = [torch.tensor([[0.6, 0.8], [6.0, 8.0]])]  # |g_m| = 1 for member 0, 10 for member 1
 clipped = gan.adaptive_clip(g_u, g_m)[0]
 print("clipped MI gradients:", clipped.numpy().round(2).tolist())
 assert torch.allclose(clipped[0], g_m[0][0]), "a small MI gradient must be left unchanged"
-assert torch.allclose(clipped[1].norm(), torch.tensor(0.5)), "a large MI gradient must be cut to |g_u|"
+assert torch.allclose(clipped[1].norm(), torch.tensor(0.5)), (
+    "a large MI gradient must be cut to |g_u|"
+)
 
 # %% [markdown]
 # ## 25 Gaussians
@@ -131,15 +162,30 @@ assert torch.allclose(clipped[1].norm(), torch.tensor(0.5)), "a large MI gradien
 # $T(x, c)$: $27 \to 64 \to 64 \to 1$, batch 128, Adam ($3\cdot 10^{-3}$, decayed linearly to
 # $6\cdot 10^{-5}$), 4 seeds. With $n_c = 25$ codes the MI is at most $\log 25$.
 
+
 # %%
 def train_2d(sample_data, steps, desc):
     """The GANs (2 variants x N_SEEDS seeds) of one 2-D data set, in one stacked ensemble."""
     return gan.train_gan(
-        sample_data, 2, betas=BETAS, n_seeds=N_SEEDS, seed=seed, steps=steps,
-        batch_size=cfg["batch_size"], noise_dim=2, n_codes=N_CODES, hidden=cfg["hidden"],
-        critic_hidden=cfg["critic_hidden"], lr=cfg["lr"], lr_final=cfg["lr_final"], ema_rate=0.01,
-        snapshot_steps=range(0, steps + 1, cfg["snapshot_every"]), n_snapshot=cfg["n_eval"],
-        progress=True, desc=desc)
+        sample_data,
+        2,
+        betas=BETAS,
+        n_seeds=N_SEEDS,
+        seed=seed,
+        steps=steps,
+        batch_size=cfg["batch_size"],
+        noise_dim=2,
+        n_codes=N_CODES,
+        hidden=cfg["hidden"],
+        critic_hidden=cfg["critic_hidden"],
+        lr=cfg["lr"],
+        lr_final=cfg["lr_final"],
+        ema_rate=0.01,
+        snapshot_steps=range(0, steps + 1, cfg["snapshot_every"]),
+        n_snapshot=cfg["n_eval"],
+        progress=True,
+        desc=desc,
+    )
 
 
 grid_run = train_2d(lambda n, g: gan.sample_grid(n, STD, g)[0], cfg["grid_steps"], "25 Gaussians")
@@ -150,9 +196,12 @@ grid_data = gan.sample_grid(cfg["n_eval"], STD, torch.Generator().manual_seed(se
 # %% [markdown]
 # Samples of the first seed at several iterations, as in the paper's figure (grey: data).
 
+
 # %%
 def snapshot_figure(run, reference, steps, title):
-    fig, axes = plt.subplots(2, len(steps), figsize=(2.6 * len(steps), 5.4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        2, len(steps), figsize=(2.6 * len(steps), 5.4), sharex=True, sharey=True
+    )
     for row, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
         member = row * N_SEEDS  # seed 0 of this variant
         for col, step in enumerate(steps):
@@ -175,7 +224,12 @@ def pick_steps(run, n=4):
     return [steps[i] for i in idx]
 
 
-snapshot_figure(grid_run, grid_data, pick_steps(grid_run), "25 Gaussians: vanilla GAN (top) and GAN+MINE (bottom)")
+snapshot_figure(
+    grid_run,
+    grid_data,
+    pick_steps(grid_run),
+    "25 Gaussians: vanilla GAN (top) and GAN+MINE (bottom)",
+)
 
 # %% [markdown]
 # The modes captured along training, for every seed, and MINE's running estimate of
@@ -183,28 +237,50 @@ snapshot_figure(grid_run, grid_data, pick_steps(grid_run), "25 Gaussians: vanill
 # only *watches*: nothing pushes the generator to use its code. The right panel shows how often
 # the clipping rule binds: the ratio of the raw MI gradient norm to the adversarial one.
 
+
 # %%
 def training_figure(ev, run, n_modes, title, mode_label):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for v, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
         members = slice(v * N_SEEDS, (v + 1) * N_SEEDS)
         for j, m in enumerate(range(v * N_SEEDS, (v + 1) * N_SEEDS)):
-            axes[0].plot(ev["steps"], ev["modes"][:, m], color=color, alpha=0.8,
-                         label=name if j == 0 else None)
-            axes[1].plot(mb.plotting.smooth(run.mi[:, m], 50), color=color, alpha=0.8,
-                         label=name if j == 0 else None)
+            axes[0].plot(
+                ev["steps"],
+                ev["modes"][:, m],
+                color=color,
+                alpha=0.8,
+                label=name if j == 0 else None,
+            )
+            axes[1].plot(
+                mb.plotting.smooth(run.mi[:, m], 50),
+                color=color,
+                alpha=0.8,
+                label=name if j == 0 else None,
+            )
         if BETAS[v] > 0:
             ratio = run.norm_m[:, members] / np.maximum(run.norm_u[:, members], 1e-12)
             for j in range(N_SEEDS):
-                axes[2].plot(mb.plotting.smooth(ratio[:, j], 50), color=color, alpha=0.8,
-                             label=f"{name}, seed {j}")
+                axes[2].plot(
+                    mb.plotting.smooth(ratio[:, j], 50),
+                    color=color,
+                    alpha=0.8,
+                    label=f"{name}, seed {j}",
+                )
     axes[0].axhline(n_modes, color="k", ls=":", lw=1, label=f"all {n_modes}")
     axes[0].set(xlabel="training step", ylabel=mode_label, title="modes captured")
     mb.plotting.plot_truth(axes[1], np.log(N_CODES), label=r"$\log n_c$ (maximum)")
-    axes[1].set(xlabel="training step", ylabel="MINE estimate (nats)", title=r"$\hat I(G([\varepsilon,c]); c)$")
+    axes[1].set(
+        xlabel="training step",
+        ylabel="MINE estimate (nats)",
+        title=r"$\hat I(G([\varepsilon,c]); c)$",
+    )
     axes[2].axhline(1.0, color="k", ls="--", lw=1, label="clipping threshold")
-    axes[2].set(xlabel="training step", ylabel=r"$\|g_m\| / \|g_u\|$ (before clipping)", yscale="log",
-                title="MI vs adversarial gradient")
+    axes[2].set(
+        xlabel="training step",
+        ylabel=r"$\|g_m\| / \|g_u\|$ (before clipping)",
+        yscale="log",
+        title="MI vs adversarial gradient",
+    )
     for ax in axes:
         ax.legend(fontsize=8)
     fig.suptitle(title)
@@ -212,12 +288,15 @@ def training_figure(ev, run, n_modes, title, mode_label):
     plt.show()
 
 
-training_figure(grid_eval, grid_run, 25, f"25 Gaussians ({N_SEEDS} seeds per model)", "modes captured (of 25)")
+training_figure(
+    grid_eval, grid_run, 25, f"25 Gaussians ({N_SEEDS} seeds per model)", "modes captured (of 25)"
+)
 
 
 # %% [markdown]
 # The final metrics, mean ± standard deviation over the 4 seeds (the samples of the last
 # snapshot, 2500 per GAN):
+
 
 # %%
 def final_metrics(ev):
@@ -228,21 +307,32 @@ def final_metrics(ev):
     return out
 
 
-COLUMNS = [("modes", "modes captured", 1, ".1f"), ("high_quality", "high quality %", 100, ".1f"),
-           ("kl", "KL (nats)", 1, ".2f")]
+COLUMNS = [
+    ("modes", "modes captured", 1, ".1f"),
+    ("high_quality", "high quality %", 100, ".1f"),
+    ("kl", "KL (nats)", 1, ".2f"),
+]
 grid_final = final_metrics(grid_eval)
 print(gan.metrics_table(grid_final, COLUMNS))
 for name, m in grid_final.items():
     print(f"{name:9s} modes per seed: {m['modes'].astype(int).tolist()}")
-grid_mi = {name: grid_run.mi[-200:, v * N_SEEDS:(v + 1) * N_SEEDS].mean() for v, name in enumerate(NAMES)}
-print("MINE estimate of I(G; c) over the last 200 steps (nats):",
-      {k: round(float(v), 2) for k, v in grid_mi.items()})
+grid_mi = {
+    name: grid_run.mi[-200:, v * N_SEEDS : (v + 1) * N_SEEDS].mean() for v, name in enumerate(NAMES)
+}
+print(
+    "MINE estimate of I(G; c) over the last 200 steps (nats):",
+    {k: round(float(v), 2) for k, v in grid_mi.items()},
+)
 
 # %%
 grid_gan, grid_mine = grid_final["GAN"]["modes"].mean(), grid_final["GAN+MINE"]["modes"].mean()
 if budget == "full":
-    assert grid_mine >= grid_gan, f"GAN+MINE captures fewer modes ({grid_mine:.1f}) than the GAN ({grid_gan:.1f})"
-    assert grid_mine >= 20, f"GAN+MINE captures only {grid_mine:.1f} of 25 modes on average (want >= 20)"
+    assert grid_mine >= grid_gan, (
+        f"GAN+MINE captures fewer modes ({grid_mine:.1f}) than the GAN ({grid_gan:.1f})"
+    )
+    assert grid_mine >= 20, (
+        f"GAN+MINE captures only {grid_mine:.1f} of 25 modes on average (want >= 20)"
+    )
 
 # %% [markdown]
 # Within this budget the vanilla GAN is far from the 25 modes. Its samples first fill the
@@ -274,10 +364,19 @@ if budget == "full":
 # %%
 spiral_run = train_2d(lambda n, g: gan.sample_spiral(n, STD, g)[0], cfg["spiral_steps"], "spiral")
 spiral_min_count = int(0.2 * cfg["n_eval"] / 20)
-spiral_eval = gan.evaluate_snapshots(spiral_run, lambda s: gan.assign_spiral(s, STD, 20), 20, spiral_min_count)
+spiral_eval = gan.evaluate_snapshots(
+    spiral_run, lambda s: gan.assign_spiral(s, STD, 20), 20, spiral_min_count
+)
 spiral_data = gan.sample_spiral(cfg["n_eval"], STD, torch.Generator().manual_seed(seed))[0].numpy()
-snapshot_figure(spiral_run, spiral_data, pick_steps(spiral_run), "Spiral: vanilla GAN (top) and GAN+MINE (bottom)")
-training_figure(spiral_eval, spiral_run, 20, f"Spiral ({N_SEEDS} seeds per model)", "segments captured (of 20)")
+snapshot_figure(
+    spiral_run,
+    spiral_data,
+    pick_steps(spiral_run),
+    "Spiral: vanilla GAN (top) and GAN+MINE (bottom)",
+)
+training_figure(
+    spiral_eval, spiral_run, 20, f"Spiral ({N_SEEDS} seeds per model)", "segments captured (of 20)"
+)
 spiral_final = final_metrics(spiral_eval)
 print(gan.metrics_table(spiral_final, [("modes", "segments", 1, ".1f")] + COLUMNS[1:]))
 
@@ -307,17 +406,23 @@ print(gan.metrics_table(spiral_final, [("modes", "segments", 1, ".1f")] + COLUMN
 
 # %%
 digits = sm.load_digits_pm1(mnist_dir, side=SIDE)
-classifier, accuracy = sm.train_digit_classifier(digits, seed=seed, epochs=cfg["classifier_epochs"],
-                                                 lr=5e-3, max_shift=1)
+classifier, accuracy = sm.train_digit_classifier(
+    digits, seed=seed, epochs=cfg["classifier_epochs"], lr=5e-3, max_shift=1
+)
 n_test = len(digits["y_test"])
-print(f"digit classifier: {100 * accuracy:.1f}% correct on {n_test} held-out digits ({SIDE}x{SIDE})")
+print(
+    f"digit classifier: {100 * accuracy:.1f}% correct on {n_test} held-out digits ({SIDE}x{SIDE})"
+)
 if budget == "full":
     assert accuracy >= 0.97, f"digit classifier accuracy {accuracy:.3f} < 0.97"
-real_stacked = sm.sample_stacked(cfg["smnist_eval"], digits["x_test"], digits["y_test"],
-                                 torch.Generator().manual_seed(seed))[0]
+real_stacked = sm.sample_stacked(
+    cfg["smnist_eval"], digits["x_test"], digits["y_test"], torch.Generator().manual_seed(seed)
+)[0]
 real_metrics = sm.stacked_metrics(classifier, real_stacked)
-print(f"real Stacked MNIST ({cfg['smnist_eval']} samples of held-out digits): "
-      f"{real_metrics['modes']} modes, KL {real_metrics['kl']:.3f} nats")
+print(
+    f"real Stacked MNIST ({cfg['smnist_eval']} samples of held-out digits): "
+    f"{real_metrics['modes']} modes, KL {real_metrics['kl']:.3f} nats"
+)
 
 # %% [markdown]
 # The real data set the scale of the metrics: 10,000 real stacked images hit all 1000 triples,
@@ -337,34 +442,61 @@ print(f"real Stacked MNIST ({cfg['smnist_eval']} samples of held-out digits): "
 
 # %%
 smnist_run = gan.train_gan(
-    lambda n, g: sm.sample_stacked(n, digits["x_train"], digits["y_train"], g)[0], 3 * SIDE**2,
-    betas=BETAS, n_seeds=SMNIST_SEEDS, seed=seed, steps=cfg["smnist_steps"],
-    batch_size=cfg["smnist_batch"], noise_dim=64, n_codes=10, hidden=cfg["smnist_hidden"],
-    d_hidden=cfg["smnist_d_hidden"], critic_hidden=cfg["critic_hidden"], lr=cfg["smnist_lr"],
-    activation="leaky_relu", output="tanh", n_snapshot=2000,
+    lambda n, g: sm.sample_stacked(n, digits["x_train"], digits["y_train"], g)[0],
+    3 * SIDE**2,
+    betas=BETAS,
+    n_seeds=SMNIST_SEEDS,
+    seed=seed,
+    steps=cfg["smnist_steps"],
+    batch_size=cfg["smnist_batch"],
+    noise_dim=64,
+    n_codes=10,
+    hidden=cfg["smnist_hidden"],
+    d_hidden=cfg["smnist_d_hidden"],
+    critic_hidden=cfg["critic_hidden"],
+    lr=cfg["smnist_lr"],
+    activation="leaky_relu",
+    output="tanh",
+    n_snapshot=2000,
     snapshot_steps=range(0, cfg["smnist_steps"] + 1, cfg["smnist_snapshot_every"]),
-    progress=True, desc="Stacked MNIST")
+    progress=True,
+    desc="Stacked MNIST",
+)
 smnist_samples = smnist_run.sample(cfg["smnist_eval"], seed=seed + 1)
-smnist_metrics = [sm.stacked_metrics(classifier, smnist_samples[k]) for k in range(smnist_run.n_members)]
+smnist_metrics = [
+    sm.stacked_metrics(classifier, smnist_samples[k]) for k in range(smnist_run.n_members)
+]
 
 
 def by_model(values, n_seeds=SMNIST_SEEDS):
     """Split a per-member list into {model name: array over seeds}."""
     v = np.asarray(values, dtype=float)
-    return {name: v[i * n_seeds:(i + 1) * n_seeds] for i, name in enumerate(NAMES)}
+    return {name: v[i * n_seeds : (i + 1) * n_seeds] for i, name in enumerate(NAMES)}
 
 
-smnist_final = {name: {"modes": by_model([m["modes"] for m in smnist_metrics])[name],
-                       "kl": by_model([m["kl"] for m in smnist_metrics])[name]} for name in NAMES}
+smnist_final = {
+    name: {
+        "modes": by_model([m["modes"] for m in smnist_metrics])[name],
+        "kl": by_model([m["kl"] for m in smnist_metrics])[name],
+    }
+    for name in NAMES
+}
 smnist_mi = by_model(smnist_run.mi[-200:].mean(axis=0))
 
 # %% tags=["nbval-check-output"]
-print(f"Stacked MNIST ({SIDE}x{SIDE}x3), {cfg['smnist_eval']} samples per GAN, {SMNIST_SEEDS} seeds:")
-print(gan.metrics_table(smnist_final, [("modes", "modes (of 1000)", 1, ".0f"),
-                                       ("kl", "KL (nats)", 1, ".2f")]))
+print(
+    f"Stacked MNIST ({SIDE}x{SIDE}x3), {cfg['smnist_eval']} samples per GAN, {SMNIST_SEEDS} seeds:"
+)
+print(
+    gan.metrics_table(
+        smnist_final, [("modes", "modes (of 1000)", 1, ".0f"), ("kl", "KL (nats)", 1, ".2f")]
+    )
+)
 for name in NAMES:
-    print(f"{name:9s} modes per seed: {smnist_final[name]['modes'].astype(int).tolist()}, "
-          f"I(G; c) over the last 200 steps: {smnist_mi[name].mean():.1f} nats")
+    print(
+        f"{name:9s} modes per seed: {smnist_final[name]['modes'].astype(int).tolist()}, "
+        f"I(G; c) over the last 200 steps: {smnist_mi[name].mean():.1f} nats"
+    )
 
 # %% [markdown]
 # Samples of each model (first seed; red, green and blue are the three stacked digits), the
@@ -372,10 +504,15 @@ for name in NAMES:
 # histogram: samples per triple, triples sorted from most to least frequent.
 
 # %%
-smnist_eval = gan.evaluate_snapshots(smnist_run, lambda s: sm.label_stacked(classifier, s), sm.N_MODES, 1)
+smnist_eval = gan.evaluate_snapshots(
+    smnist_run, lambda s: sm.label_stacked(classifier, s), sm.N_MODES, 1
+)
 fig, axes = plt.subplots(1, 5, figsize=(16, 3.6), gridspec_kw={"width_ratios": [1, 1, 1, 1.4, 1.4]})
-tiles = [("data", real_stacked.numpy()), ("GAN", smnist_samples[0]),
-         ("GAN+MINE", smnist_samples[SMNIST_SEEDS])]
+tiles = [
+    ("data", real_stacked.numpy()),
+    ("GAN", smnist_samples[0]),
+    ("GAN+MINE", smnist_samples[SMNIST_SEEDS]),
+]
 for ax, (name, s) in zip(axes[:3], tiles, strict=True):
     ax.imshow(sm.mosaic(s, 6, 6), interpolation="nearest")
     ax.set(title=name, xticks=[], yticks=[])
@@ -383,18 +520,39 @@ for ax, (name, s) in zip(axes[:3], tiles, strict=True):
 for v, (name, color) in enumerate(zip(NAMES, ("C3", "C0"), strict=True)):
     for j in range(SMNIST_SEEDS):
         m = v * SMNIST_SEEDS + j
-        axes[3].plot(smnist_eval["steps"], smnist_eval["modes"][:, m], color=color, alpha=0.8,
-                     marker="o", ms=3, label=name if j == 0 else None)
+        axes[3].plot(
+            smnist_eval["steps"],
+            smnist_eval["modes"][:, m],
+            color=color,
+            alpha=0.8,
+            marker="o",
+            ms=3,
+            label=name if j == 0 else None,
+        )
         counts = np.sort(smnist_metrics[m]["counts"])[::-1]
-        axes[4].plot(np.arange(1, sm.N_MODES + 1), counts, color=color, alpha=0.8,
-                     label=name if j == 0 else None)
-axes[3].set(xlabel="training step", ylabel="modes captured (of 1000, 2000 samples)",
-            title="modes along training")
-axes[4].plot(np.arange(1, sm.N_MODES + 1), np.sort(real_metrics["counts"])[::-1], color="0.5",
-             label="data")
+        axes[4].plot(
+            np.arange(1, sm.N_MODES + 1),
+            counts,
+            color=color,
+            alpha=0.8,
+            label=name if j == 0 else None,
+        )
+axes[3].set(
+    xlabel="training step",
+    ylabel="modes captured (of 1000, 2000 samples)",
+    title="modes along training",
+)
+axes[4].plot(
+    np.arange(1, sm.N_MODES + 1), np.sort(real_metrics["counts"])[::-1], color="0.5", label="data"
+)
 axes[4].axhline(cfg["smnist_eval"] / sm.N_MODES, color="k", ls=":", lw=1, label="uniform")
-axes[4].set(xscale="log", yscale="symlog", xlabel="mode rank", ylabel="samples per mode",
-            title="mode histogram")
+axes[4].set(
+    xscale="log",
+    yscale="symlog",
+    xlabel="mode rank",
+    ylabel="samples per mode",
+    title="mode histogram",
+)
 axes[4].set_ylim(0, None)
 for ax in axes[3:]:
     ax.legend(fontsize=8)
@@ -403,12 +561,38 @@ plt.show()
 
 # %%
 mine_gain = smnist_final["GAN+MINE"]["modes"].mean() - smnist_final["GAN"]["modes"].mean()
-smnist_verdict = ("reproduced" if smnist_final["GAN+MINE"]["modes"].min() >= 900
-                  and smnist_final["GAN"]["modes"].max() < 500 else "not reproduced")
+smnist_verdict = (
+    "reproduced"
+    if smnist_final["GAN+MINE"]["modes"].min() >= 900 and smnist_final["GAN"]["modes"].max() < 500
+    else "not reproduced"
+)
 print(f"GAN+MINE - GAN: {mine_gain:+.0f} modes (mean over seeds); verdict: {smnist_verdict}")
 if budget == "full":
-    assert real_metrics["modes"] >= 990, "the classifier must find (nearly) all 1000 triples in real data"
-    assert smnist_final["GAN"]["modes"].max() < 500, "the weak-discriminator GAN was expected to drop modes"
+    assert real_metrics["modes"] >= 990, (
+        "the classifier must find (nearly) all 1000 triples in real data"
+    )
+    assert smnist_final["GAN"]["modes"].max() < 500, (
+        "the weak-discriminator GAN was expected to drop modes"
+    )
+
+# %% [markdown]
+# Every seed of the three experiments at once: a box over the seeds of each model, and each seed
+# as a dot, so the spread that the verdicts weigh is visible.
+
+# %%
+experiments = [
+    ("25 Gaussians", grid_final, "modes (of 25)"),
+    ("spiral", spiral_final, "segments (of 20)"),
+    ("Stacked MNIST", smnist_final, "modes (of 1000)"),
+]
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+for ax, (title, final, ylabel) in zip(axes, experiments, strict=True):
+    modes = {name: final[name]["modes"] for name in NAMES}
+    mb.plotting.seeds_boxplot(ax, modes, ylabel, palette=["C3", "C0"])
+    ax.set(title=title, xlabel="")
+fig.suptitle("Modes captured at the end of training, every seed")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # ### The paper's Stacked MNIST table, for context
@@ -485,27 +669,43 @@ def verdict_gap(mine, vanilla, good):
     return "partly" if gap >= 0 else "not reproduced"
 
 
-mb.report.record("08_gan_mode_collapse", [
-    {"claim": f"GAN+MINE captures more of the 25 Gaussians' modes than a vanilla GAN ({N_SEEDS} seeds)",
-     "paper": "Fig. 25 Gaussians (qualitative)",
-     "ours": f"modes of 25: GAN+MINE {gan.mean_spread(grid_final['GAN+MINE']['modes'])}, "
-             f"GAN {gan.mean_spread(grid_final['GAN']['modes'])}; high quality "
-             f"{100 * grid_final['GAN+MINE']['high_quality'].mean():.0f}% vs "
-             f"{100 * grid_final['GAN']['high_quality'].mean():.0f}%",
-     "verdict": verdict_gap(grid_final["GAN+MINE"]["modes"], grid_final["GAN"]["modes"], grid_mine >= 20)},
-    {"claim": f"GAN+MINE covers the spiral (swiss roll) better than a vanilla GAN ({N_SEEDS} seeds)",
-     "paper": "Fig. swiss roll (qualitative)",
-     "ours": f"segments of 20: GAN+MINE {gan.mean_spread(spiral_mine)}, GAN {gan.mean_spread(spiral_gan)}",
-     "verdict": verdict_gap(spiral_mine, spiral_gan, True)},
-    {"claim": "GAN+MINE captures all 1000 modes of Stacked MNIST (DCGAN: 99)",
-     "paper": "1000 vs 99 modes, KL 0.05 vs 3.40", "unconfirmed": True,
-     "ours": f"mnist-5k, {SIDE}x{SIDE}x3, MLPs, weak D, {SMNIST_SEEDS} seeds: GAN+MINE "
-             f"{gan.mean_spread(smnist_mine['modes'], '.0f')}, "
-             f"GAN {gan.mean_spread(smnist_gan['modes'], '.0f')} "
-             f"modes; KL {smnist_mine['kl'].mean():.2f} vs {smnist_gan['kl'].mean():.2f}",
-     "verdict": smnist_verdict,
-     "note": f"half resolution, {cfg['smnist_steps']} steps on a CPU: see the chapter"},
-])
+mb.report.record(
+    "08_gan_mode_collapse",
+    [
+        {
+            "claim": "GAN+MINE captures more of the 25 Gaussians' modes than a vanilla GAN "
+            f"({N_SEEDS} "
+            "seeds)",
+            "paper": "Fig. 25 Gaussians (qualitative)",
+            "ours": f"modes of 25: GAN+MINE {gan.mean_spread(grid_final['GAN+MINE']['modes'])}, "
+            f"GAN {gan.mean_spread(grid_final['GAN']['modes'])}; high quality "
+            f"{100 * grid_final['GAN+MINE']['high_quality'].mean():.0f}% vs "
+            f"{100 * grid_final['GAN']['high_quality'].mean():.0f}%",
+            "verdict": verdict_gap(
+                grid_final["GAN+MINE"]["modes"], grid_final["GAN"]["modes"], grid_mine >= 20
+            ),
+        },
+        {
+            "claim": "GAN+MINE covers the spiral (swiss roll) better than a vanilla GAN "
+            f"({N_SEEDS} seeds)",
+            "paper": "Fig. swiss roll (qualitative)",
+            "ours": f"segments of 20: GAN+MINE {gan.mean_spread(spiral_mine)}, GAN "
+            f"{gan.mean_spread(spiral_gan)}",
+            "verdict": verdict_gap(spiral_mine, spiral_gan, True),
+        },
+        {
+            "claim": "GAN+MINE captures all 1000 modes of Stacked MNIST (DCGAN: 99)",
+            "paper": "1000 vs 99 modes, KL 0.05 vs 3.40",
+            "unconfirmed": True,
+            "ours": f"mnist-5k, {SIDE}x{SIDE}x3, MLPs, weak D, {SMNIST_SEEDS} seeds: GAN+MINE "
+            f"{gan.mean_spread(smnist_mine['modes'], '.0f')}, "
+            f"GAN {gan.mean_spread(smnist_gan['modes'], '.0f')} "
+            f"modes; KL {smnist_mine['kl'].mean():.2f} vs {smnist_gan['kl'].mean():.2f}",
+            "verdict": smnist_verdict,
+            "note": f"half resolution, {cfg['smnist_steps']} steps on a CPU: see the chapter",
+        },
+    ],
+)
 print("PASS adaptive clipping: MI gradient norm <= adversarial gradient norm, per member")
 if budget == "full":
     print("PASS 25 Gaussians: GAN+MINE captures at least as many modes as the GAN, and >= 20 of 25")

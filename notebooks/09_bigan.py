@@ -50,22 +50,49 @@ from minebook import stacked_mnist as sm
 mb.plotting.setup()
 torch.manual_seed(seed)
 
+# %% tags=["hide-input"]
 cfg = {
-    "full": dict(steps=2000, batch_size=128, hidden=(128, 128), critic_hidden=(64, 64), lr=1e-3,
-                 n_eval=2500, log_every=100, mi_steps=1000,
-                 mnist_steps=1500, mnist_hidden=(256, 256), mnist_log_every=250, classifier_epochs=8),
-    "smoke": dict(steps=20, batch_size=32, hidden=(16, 16), critic_hidden=(8, 8), lr=1e-3,
-                  n_eval=400, log_every=5, mi_steps=20,
-                  mnist_steps=10, mnist_hidden=(16, 16), mnist_log_every=5, classifier_epochs=1),
+    "full": dict(
+        steps=2000,
+        batch_size=128,
+        hidden=(128, 128),
+        critic_hidden=(64, 64),
+        lr=1e-3,
+        n_eval=2500,
+        log_every=100,
+        mi_steps=1000,
+        mnist_steps=1500,
+        mnist_hidden=(256, 256),
+        mnist_log_every=250,
+        classifier_epochs=8,
+    ),
+    "smoke": dict(
+        steps=20,
+        batch_size=32,
+        hidden=(16, 16),
+        critic_hidden=(8, 8),
+        lr=1e-3,
+        n_eval=400,
+        log_every=5,
+        mi_steps=20,
+        mnist_steps=10,
+        mnist_hidden=(16, 16),
+        mnist_log_every=5,
+        classifier_epochs=1,
+    ),
 }[budget]
 STD = 0.05
-N_SEEDS = 6            # seeds of each model on 25 Gaussians
-MNIST_SEEDS = 3        # seeds of each model on MNIST
+N_SEEDS = 6  # seeds of each model on 25 Gaussians
+MNIST_SEEDS = 3  # seeds of each model on MNIST
 MNIST_NAMES = ("BiGAN", "BiGAN+MINE")
-VARIANTS = [("BiGAN", 0.0, True), ("BiGAN+MINE", 1.0, True), ("BiGAN+MINE, no clipping", 1.0, False)]
+VARIANTS = [
+    ("BiGAN", 0.0, True),
+    ("BiGAN+MINE", 1.0, True),
+    ("BiGAN+MINE, no clipping", 1.0, False),
+]
 NAMES = [v[0] for v in VARIANTS]
 COLORS = ("C3", "C0", "C2")
-cfg
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## The model
@@ -96,15 +123,30 @@ cfg
 # ($10^{-3}$, $\beta_1 = 0.5$), $\beta = 1$, 2000 steps.
 
 # %%
-eval_x, eval_labels = gan.sample_grid(cfg["n_eval"], STD, torch.Generator().manual_seed(seed + 1000))
+eval_x, eval_labels = gan.sample_grid(
+    cfg["n_eval"], STD, torch.Generator().manual_seed(seed + 1000)
+)
 run = bigan.train_bigan(
-    lambda n, g: gan.sample_grid(n, STD, g)[0], 2, betas=[v[1] for v in VARIANTS], clip=[v[2] for v in VARIANTS],
-    n_seeds=N_SEEDS, seed=seed, steps=cfg["steps"], batch_size=cfg["batch_size"], latent_dim=2,
-    hidden=cfg["hidden"], critic_hidden=cfg["critic_hidden"], lr=cfg["lr"], ema_rate=0.01,
-    eval_x=eval_x, log_every=cfg["log_every"], progress=True)
+    lambda n, g: gan.sample_grid(n, STD, g)[0],
+    2,
+    betas=[v[1] for v in VARIANTS],
+    clip=[v[2] for v in VARIANTS],
+    n_seeds=N_SEEDS,
+    seed=seed,
+    steps=cfg["steps"],
+    batch_size=cfg["batch_size"],
+    latent_dim=2,
+    hidden=cfg["hidden"],
+    critic_hidden=cfg["critic_hidden"],
+    lr=cfg["lr"],
+    ema_rate=0.01,
+    eval_x=eval_x,
+    log_every=cfg["log_every"],
+    progress=True,
+)
 x = eval_x.numpy()
-codes = run.encode(x)                      # (K, N, 2)
-recon = run.reconstruct(x)                 # (K, N, 2)
+codes = run.encode(x)  # (K, N, 2)
+recon = run.reconstruct(x)  # (K, N, 2)
 samples = run.sample(cfg["n_eval"], seed=seed + 1)
 members = {name: slice(v * N_SEEDS, (v + 1) * N_SEEDS) for v, name in enumerate(NAMES)}
 
@@ -129,16 +171,30 @@ for row, (name, color) in enumerate(zip(NAMES, COLORS, strict=True)):
     ax = axes[row, 1]
     ax.scatter(x[:, 0], x[:, 1], s=4, c=mode_colors, alpha=0.25, label="data $x$", rasterized=True)
     few = slice(0, 150)
-    ax.plot(np.stack([x[few, 0], recon[k, few, 0]]), np.stack([x[few, 1], recon[k, few, 1]]),
-            color="0.4", lw=0.4, alpha=0.6)
-    ax.scatter(recon[k, :, 0], recon[k, :, 1], s=3, c=mode_colors, marker="x", label="$G(E(x))$",
-               rasterized=True)
+    ax.plot(
+        np.stack([x[few, 0], recon[k, few, 0]]),
+        np.stack([x[few, 1], recon[k, few, 1]]),
+        color="0.4",
+        lw=0.4,
+        alpha=0.6,
+    )
+    ax.scatter(
+        recon[k, :, 0],
+        recon[k, :, 1],
+        s=3,
+        c=mode_colors,
+        marker="x",
+        label="$G(E(x))$",
+        rasterized=True,
+    )
     ax.set(xlim=(-5.5, 5.5), ylim=(-5.5, 5.5), aspect="equal", xlabel="$x_1$", ylabel="$x_2$")
     ax.set_title(f"{name}: reconstructions", fontsize=10)
     ax.legend(loc="lower left", fontsize=7, markerscale=4)
     ax = axes[row, 2]
     ax.scatter(prior[:, 0], prior[:, 1], s=1.5, color="0.8", label="prior $z$", rasterized=True)
-    ax.scatter(codes[k, :, 0], codes[k, :, 1], s=1.5, c=mode_colors, label="$E(x)$", rasterized=True)
+    ax.scatter(
+        codes[k, :, 0], codes[k, :, 1], s=1.5, c=mode_colors, label="$E(x)$", rasterized=True
+    )
     ax.set(aspect="equal", xlabel="$z_1$", ylabel="$z_2$")
     ax.set_title(f"{name}: latent space", fontsize=10)
     ax.legend(loc="lower left", fontsize=7, markerscale=4)
@@ -156,10 +212,31 @@ plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 for name, color in zip(NAMES, COLORS, strict=True):
     for j, m in enumerate(range(members[name].start, members[name].stop)):
-        axes[0].plot(run.log_steps, run.log_error[:, m], color=color, alpha=0.8, label=name if j == 0 else None)
-        axes[1].plot(mb.plotting.smooth(run.mi[:, m], 50), color=color, alpha=0.8, label=name if j == 0 else None)
-axes[0].set(xlabel="training step", ylabel=r"mean $\|x - G(E(x))\|^2$", yscale="log", title="reconstruction error")
-axes[1].set(xlabel="training step", ylabel="MINE estimate (nats)", title=r"$\hat I(x; E(x))$ during training")
+        axes[0].plot(
+            run.log_steps,
+            run.log_error[:, m],
+            color=color,
+            alpha=0.8,
+            label=name if j == 0 else None,
+        )
+        axes[1].plot(
+            mb.plotting.smooth(run.mi[:, m], 50),
+            color=color,
+            alpha=0.8,
+            label=name if j == 0 else None,
+        )
+axes[0].set(
+    xlabel="training step",
+    ylabel=r"mean $\|x - G(E(x))\|^2$",
+    yscale="log",
+    title="reconstruction error",
+)
+axes[1].set(
+    xlabel="training step",
+    ylabel="MINE estimate (nats)",
+    title=r"$\hat I(x; E(x))$ "
+    r"during training",
+)
 for ax in axes:
     ax.legend(fontsize=8)
 fig.tight_layout()
@@ -176,37 +253,76 @@ plt.show()
 # grid that $G(z)$ captures (chapter 8's metric).
 
 # %%
-errors = bigan.reconstruction_error(x, recon).mean(axis=-1)           # (K,)
-same = bigan.same_mode_fraction(eval_labels.numpy(), recon, STD)      # (K,)
+errors = bigan.reconstruction_error(x, recon).mean(axis=-1)  # (K,)
+same = bigan.same_mode_fraction(eval_labels.numpy(), recon, STD)  # (K,)
 mi_train = run.mi[-200:].mean(axis=0)
-held_out = mb.estimate_mi_many([(x, codes[k]) for k in range(run.n_members)], seed=seed,
-                               steps=cfg["mi_steps"], batch_size=min(256, cfg["n_eval"] // 2), hidden=(64, 64))
+held_out = mb.estimate_mi_many(
+    [(x, codes[k]) for k in range(run.n_members)],
+    seed=seed,
+    steps=cfg["mi_steps"],
+    batch_size=min(256, cfg["n_eval"] // 2),
+    hidden=(64, 64),
+    preprocess="standardize",
+)
 mi_held = np.array([e.mi for e in held_out])
-gen_metrics = [gan.mode_metrics(lab, 25, int(0.2 * cfg["n_eval"] / 25))
-               for lab in gan.assign_grid(samples, STD)]
-table = {name: {"error": errors[s], "same": same[s], "mi_train": mi_train[s], "mi_held": mi_held[s],
-                "modes": np.array([m["modes"] for m in gen_metrics[s]]),
-                "hq": np.array([m["high_quality"] for m in gen_metrics[s]])}
-         for name, s in members.items()}
-print(gan.metrics_table(table, [("error", "recon. error", 1, ".2f"), ("same", "same mode %", 100, ".1f"),
-                                ("mi_train", "MI train (nats)", 1, ".2f"),
-                                ("mi_held", "MI held-out", 1, ".2f")]))
+gen_metrics = [
+    gan.mode_metrics(lab, 25, int(0.2 * cfg["n_eval"] / 25))
+    for lab in gan.assign_grid(samples, STD)
+]
+table = {
+    name: {
+        "error": errors[s],
+        "same": same[s],
+        "mi_train": mi_train[s],
+        "mi_held": mi_held[s],
+        "modes": np.array([m["modes"] for m in gen_metrics[s]]),
+        "hq": np.array([m["high_quality"] for m in gen_metrics[s]]),
+    }
+    for name, s in members.items()
+}
+print(
+    gan.metrics_table(
+        table,
+        [
+            ("error", "recon. error", 1, ".2f"),
+            ("same", "same mode %", 100, ".1f"),
+            ("mi_train", "MI train (nats)", 1, ".2f"),
+            ("mi_held", "MI held-out", 1, ".2f"),
+        ],
+    )
+)
 print()
-print(gan.metrics_table(table, [("modes", "G(z): modes", 1, ".1f"), ("hq", "high quality %", 100, ".1f")]))
+print(
+    gan.metrics_table(
+        table, [("modes", "G(z): modes", 1, ".1f"), ("hq", "high quality %", 100, ".1f")]
+    )
+)
 for name in NAMES:
-    print(f"{name:24s} reconstruction error per seed: {[round(float(e), 2) for e in table[name]['error']]}")
+    print(
+        f"{name:24s} reconstruction error per seed: "
+        f"{[round(float(e), 2) for e in table[name]['error']]}"
+    )
 
 # %%
 err_bigan, err_mine = table["BiGAN"]["error"].mean(), table["BiGAN+MINE"]["error"].mean()
 same_bigan, same_mine = table["BiGAN"]["same"].mean(), table["BiGAN+MINE"]["same"].mean()
 seeds_better = int((table["BiGAN+MINE"]["error"] < np.median(table["BiGAN"]["error"])).sum())
-print(f"BiGAN+MINE / BiGAN: reconstruction error x{err_mine / err_bigan:.2f}, same-mode fraction "
-      f"x{same_mine / same_bigan:.2f}; {seeds_better} of {N_SEEDS} BiGAN+MINE seeds below the BiGAN median error")
+print(
+    f"BiGAN+MINE / BiGAN: reconstruction error x{err_mine / err_bigan:.2f}, same-mode fraction "
+    f"x{same_mine / same_bigan:.2f}; {seeds_better} of {N_SEEDS} BiGAN+MINE seeds below the "
+    "BiGAN median error"
+)
 if budget == "full":
     assert err_mine < err_bigan, (
-        f"BiGAN+MINE's mean reconstruction error {err_mine:.2f} is not below BiGAN's {err_bigan:.2f}")
-    assert err_mine < 0.6 * err_bigan, f"BiGAN+MINE's error is x{err_mine / err_bigan:.2f} of BiGAN's, not < 0.6"
-    assert same_mine > 1.5 * same_bigan, f"same-mode fraction only x{same_mine / same_bigan:.2f} of BiGAN's"
+        f"BiGAN+MINE's mean reconstruction error {err_mine:.2f} is not below BiGAN's "
+        f"{err_bigan:.2f}"
+    )
+    assert err_mine < 0.6 * err_bigan, (
+        f"BiGAN+MINE's error is x{err_mine / err_bigan:.2f} of BiGAN's, not < 0.6"
+    )
+    assert same_mine > 1.5 * same_bigan, (
+        f"same-mode fraction only x{same_mine / same_bigan:.2f} of BiGAN's"
+    )
 
 # %% [markdown]
 # With the same networks, seeds, data and steps, the MINE term cuts the mean reconstruction
@@ -260,39 +376,77 @@ if budget == "full":
 x_train = digits["x_train"]
 x_test, y_test = digits["x_test"].numpy(), digits["y_test"].numpy()
 mnist_run = bigan.train_bigan(
-    lambda n, g: x_train[torch.randint(len(x_train), (n,), generator=g)], 784, betas=(0.0, 1.0),
-    n_seeds=MNIST_SEEDS, seed=seed, steps=cfg["mnist_steps"], batch_size=64, latent_dim=32,
-    hidden=cfg["mnist_hidden"], critic_hidden=cfg["critic_hidden"], lr=5e-4, activation="leaky_relu",
-    output="tanh", eval_x=x_test[:500], log_every=cfg["mnist_log_every"], progress=True, desc="BiGAN MNIST")
-mnist_rec = mnist_run.reconstruct(x_test)                                  # (K, 1000, 784)
+    lambda n, g: x_train[torch.randint(len(x_train), (n,), generator=g)],
+    784,
+    betas=(0.0, 1.0),
+    n_seeds=MNIST_SEEDS,
+    seed=seed,
+    steps=cfg["mnist_steps"],
+    batch_size=64,
+    latent_dim=32,
+    hidden=cfg["mnist_hidden"],
+    critic_hidden=cfg["critic_hidden"],
+    lr=5e-4,
+    activation="leaky_relu",
+    output="tanh",
+    eval_x=x_test[:500],
+    log_every=cfg["mnist_log_every"],
+    progress=True,
+    desc="BiGAN MNIST",
+)
+mnist_rec = mnist_run.reconstruct(x_test)  # (K, 1000, 784)
 
 
 def per_model(values):
     """{model name: values of its MNIST_SEEDS members} for a per-member array (K, ...)."""
-    return {name: np.asarray(values)[v * MNIST_SEEDS:(v + 1) * MNIST_SEEDS]
-            for v, name in enumerate(MNIST_NAMES)}
+    return {
+        name: np.asarray(values)[v * MNIST_SEEDS : (v + 1) * MNIST_SEEDS]
+        for v, name in enumerate(MNIST_NAMES)
+    }
 
 
-distance = bigan.image_distance(x_test, mnist_rec)                         # (K, 1000), [0, 1] pixels
-rec_correct = sm.classify_digits(classifier, mnist_rec) == y_test           # (K, 1000)
-similarity = bigan.ms_ssim(x_test, mnist_rec)                               # (K, 1000)
-mnist_table = {name: {"error": per_model(distance.mean(axis=1))[name],
-                      "accuracy": per_model(rec_correct.mean(axis=1))[name],
-                      "ms_ssim": per_model(similarity.mean(axis=1))[name],
-                      "mi": per_model(mnist_run.mi[-200:].mean(axis=0))[name]} for name in MNIST_NAMES}
+distance = bigan.image_distance(x_test, mnist_rec)  # (K, 1000), [0, 1] pixels
+rec_correct = sm.classify_digits(classifier, mnist_rec) == y_test  # (K, 1000)
+similarity = bigan.ms_ssim(x_test, mnist_rec)  # (K, 1000)
+mnist_table = {
+    name: {
+        "error": per_model(distance.mean(axis=1))[name],
+        "accuracy": per_model(rec_correct.mean(axis=1))[name],
+        "ms_ssim": per_model(similarity.mean(axis=1))[name],
+        "mi": per_model(mnist_run.mi[-200:].mean(axis=0))[name],
+    }
+    for name in MNIST_NAMES
+}
 # reference points: every test digit against another, random test digit, and against the mean digit
 other = x_test[np.random.default_rng(seed).permutation(len(x_test))]
 mean_digit = np.broadcast_to(x_train.numpy().mean(axis=0), x_test.shape)
-reference = {"random other digit": (bigan.image_distance(x_test, other).mean(),
-                                    bigan.ms_ssim(x_test, other).mean()),
-             "mean training digit": (bigan.image_distance(x_test, mean_digit).mean(),
-                                     bigan.ms_ssim(x_test, mean_digit).mean())}
+reference = {
+    "random other digit": (
+        bigan.image_distance(x_test, other).mean(),
+        bigan.ms_ssim(x_test, other).mean(),
+    ),
+    "mean training digit": (
+        bigan.image_distance(x_test, mean_digit).mean(),
+        bigan.ms_ssim(x_test, mean_digit).mean(),
+    ),
+}
 
 # %% tags=["nbval-check-output"]
-print(f"MNIST reconstructions of the {len(x_test)} test digits, {MNIST_SEEDS} seeds "
-      "(error: Euclidean, pixels in [0, 1]):")
-print(gan.metrics_table(mnist_table, [("error", "error", 1, ".2f"), ("accuracy", "accuracy %", 100, ".1f"),
-                                      ("ms_ssim", "MS-SSIM", 1, ".2f"), ("mi", "MI train (nats)", 1, ".1f")]))
+print(
+    f"MNIST reconstructions of the {len(x_test)} test digits, {MNIST_SEEDS} seeds "
+    "(error: Euclidean, pixels in [0, 1]):"
+)
+print(
+    gan.metrics_table(
+        mnist_table,
+        [
+            ("error", "error", 1, ".2f"),
+            ("accuracy", "accuracy %", 100, ".1f"),
+            ("ms_ssim", "MS-SSIM", 1, ".2f"),
+            ("mi", "MI train (nats)", 1, ".1f"),
+        ],
+    )
+)
 for name, (dist, ssim) in reference.items():
     print(f"reference, x against a {name}: error {dist:.2f}, MS-SSIM {ssim:.2f}")
 
@@ -307,10 +461,16 @@ grid = fig.add_gridspec(1, 2, width_ratios=[2.2, 1])
 ax = fig.add_subplot(grid[0])
 n_show = 12
 samples_mnist = mnist_run.sample(n_show, seed=seed + 1)
-rows = [("test digits $x$", x_test[:n_show]), ("BiGAN $G(E(x))$", mnist_rec[0, :n_show]),
-        ("BiGAN+MINE $G(E(x))$", mnist_rec[MNIST_SEEDS, :n_show]),
-        ("BiGAN $G(z)$", samples_mnist[0]), ("BiGAN+MINE $G(z)$", samples_mnist[MNIST_SEEDS])]
-strip = np.concatenate([r.reshape(n_show, 28, 28).transpose(1, 0, 2).reshape(28, -1) for _, r in rows])
+rows = [
+    ("test digits $x$", x_test[:n_show]),
+    ("BiGAN $G(E(x))$", mnist_rec[0, :n_show]),
+    ("BiGAN+MINE $G(E(x))$", mnist_rec[MNIST_SEEDS, :n_show]),
+    ("BiGAN $G(z)$", samples_mnist[0]),
+    ("BiGAN+MINE $G(z)$", samples_mnist[MNIST_SEEDS]),
+]
+strip = np.concatenate(
+    [r.reshape(n_show, 28, 28).transpose(1, 0, 2).reshape(28, -1) for _, r in rows]
+)
 ax.imshow(strip, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
 ax.set_yticks(14 + 28 * np.arange(len(rows)), [name for name, _ in rows])
 ax.set_xticks([])
@@ -319,24 +479,61 @@ ax = fig.add_subplot(grid[1])
 for v, (name, color) in enumerate(zip(MNIST_NAMES, COLORS[:2], strict=True)):
     for j in range(MNIST_SEEDS):
         m = v * MNIST_SEEDS + j
-        ax.plot(mnist_run.log_steps, np.sqrt(mnist_run.log_error[:, m]) / 2, color=color, alpha=0.8,
-                label=name if j == 0 else None)
+        ax.plot(
+            mnist_run.log_steps,
+            np.sqrt(mnist_run.log_error[:, m]) / 2,
+            color=color,
+            alpha=0.8,
+            label=name if j == 0 else None,
+        )
 ax.axhline(reference["random other digit"][0], color="0.5", ls=":", label="random other digit")
-ax.set(xlabel="training step", ylabel=r"RMS of $\|x - G(E(x))\|$ (pixels in [0, 1])",
-       title="reconstruction error")
+ax.set(
+    xlabel="training step",
+    ylabel=r"RMS of $\|x - G(E(x))\|$ (pixels in [0, 1])",
+    title="reconstruction error",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
 # %%
 mnist_mine, mnist_base = mnist_table["BiGAN+MINE"], mnist_table["BiGAN"]
-print(f"BiGAN+MINE - BiGAN: error {mnist_mine['error'].mean() - mnist_base['error'].mean():+.2f}, "
-      f"accuracy {100 * (mnist_mine['accuracy'].mean() - mnist_base['accuracy'].mean()):+.1f} points, "
-      f"MS-SSIM {mnist_mine['ms_ssim'].mean() - mnist_base['ms_ssim'].mean():+.3f}")
+print(
+    f"BiGAN+MINE - BiGAN: error {mnist_mine['error'].mean() - mnist_base['error'].mean():+.2f}, "
+    f"accuracy {100 * (mnist_mine['accuracy'].mean() - mnist_base['accuracy'].mean()):+.1f} "
+    "points, "
+    f"MS-SSIM {mnist_mine['ms_ssim'].mean() - mnist_base['ms_ssim'].mean():+.3f}"
+)
 if budget == "full":
-    assert mnist_mine["mi"].mean() > mnist_base["mi"].mean(), "the MINE term must raise the MINE estimate"
+    assert mnist_mine["mi"].mean() > mnist_base["mi"].mean(), (
+        "the MINE term must raise the MINE estimate"
+    )
     assert np.all(mnist_mine["error"] < reference["random other digit"][0]), (
-        "BiGAN+MINE's reconstructions must be closer to x than a random other digit is")
+        "BiGAN+MINE's reconstructions must be closer to x than a random other digit is"
+    )
+
+# %% [markdown]
+# The three MNIST metrics for every seed (a box over the seeds of each model, each seed a dot),
+# with the two reference points: a random other test digit and the mean training digit.
+
+# %%
+metric_axes = [
+    ("error", "error (lower is better)", 1, 0),
+    ("accuracy", "accuracy % (higher is better)", 100, None),
+    ("ms_ssim", "MS-SSIM (higher is better)", 1, 1),
+]
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+for ax, (key, label, scale, ref) in zip(axes, metric_axes, strict=True):
+    per_seed = {name: scale * mnist_table[name][key] for name in MNIST_NAMES}
+    mb.plotting.seeds_boxplot(ax, per_seed, label, palette=COLORS[:2])
+    if ref is not None:
+        for (ref_name, values), ls in zip(reference.items(), (":", "--"), strict=True):
+            ax.axhline(values[ref], color="0.5", ls=ls, lw=1, label=ref_name)
+        ax.legend(fontsize=7)
+    ax.set(xlabel="")
+fig.suptitle(f"BiGAN on MNIST, {MNIST_SEEDS} seeds per model, {len(x_test)} test digits")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # **What we measure on MNIST.** The direction of the paper's result holds, its size does not.
@@ -402,6 +599,7 @@ if budget == "full":
 # - The MINE estimate of $I(x; E(x))$ shows the mechanism in both: the vanilla encoder loses
 #   information about $x$ during training; the regularised one keeps more of it.
 
+
 # %% tags=["nbval-check-output"]
 def verdict(better, worse):
     """reproduced: better by more than the seed spread; partly: better on average."""
@@ -413,40 +611,64 @@ def verdict(better, worse):
 
 mine_t, base_t = table["BiGAN+MINE"], table["BiGAN"]
 mnist_rows = [
-    {"claim": "MINE's I(x; E(x)) lowers the reconstruction error of a BiGAN on MNIST",
-     "paper": "MNIST 9.73 (ALI+MINE) vs 14.24 (ALI)",
-     "ours": f"mnist-5k, 4000 train / 1000 test digits, MLPs, |x-G(E(x))| (pixels in [0, 1]): "
-             f"BiGAN+MINE {gan.mean_spread(mnist_mine['error'], '.2f')}, "
-             f"BiGAN {gan.mean_spread(mnist_base['error'], '.2f')} ({MNIST_SEEDS} seeds)",
-     "verdict": verdict(mnist_mine["error"], mnist_base["error"])},
-    {"claim": "BiGAN+MINE reconstructions of MNIST keep the digit's class more often",
-     "paper": "reconstruction accuracy 96.10% vs 45.95%",
-     "ours": f"mnist-5k: BiGAN+MINE {gan.mean_spread(100 * mnist_mine['accuracy'])}%, "
-             f"BiGAN {gan.mean_spread(100 * mnist_base['accuracy'])}% (classifier "
-             f"{100 * accuracy:.1f}%)",
-     "verdict": verdict(-mnist_mine["accuracy"], -mnist_base["accuracy"])},
-    {"claim": "BiGAN+MINE reconstructions of MNIST have a higher MS-SSIM", "paper": "0.99 vs 0.97",
-     "ours": f"mnist-5k, 3 scales: BiGAN+MINE {gan.mean_spread(mnist_mine['ms_ssim'], '.2f')}, "
-             f"BiGAN {gan.mean_spread(mnist_base['ms_ssim'], '.2f')}",
-     "verdict": verdict(-mnist_mine["ms_ssim"], -mnist_base["ms_ssim"])},
+    {
+        "claim": "MINE's I(x; E(x)) lowers the reconstruction error of a BiGAN on MNIST",
+        "paper": "MNIST 9.73 (ALI+MINE) vs 14.24 (ALI)",
+        "ours": f"mnist-5k, 4000 train / 1000 test digits, MLPs, |x-G(E(x))| (pixels in [0, 1]): "
+        f"BiGAN+MINE {gan.mean_spread(mnist_mine['error'], '.2f')}, "
+        f"BiGAN {gan.mean_spread(mnist_base['error'], '.2f')} ({MNIST_SEEDS} seeds)",
+        "verdict": verdict(mnist_mine["error"], mnist_base["error"]),
+    },
+    {
+        "claim": "BiGAN+MINE reconstructions of MNIST keep the digit's class more often",
+        "paper": "reconstruction accuracy 96.10% vs 45.95%",
+        "ours": f"mnist-5k: BiGAN+MINE {gan.mean_spread(100 * mnist_mine['accuracy'])}%, "
+        f"BiGAN {gan.mean_spread(100 * mnist_base['accuracy'])}% (classifier "
+        f"{100 * accuracy:.1f}%)",
+        "verdict": verdict(-mnist_mine["accuracy"], -mnist_base["accuracy"]),
+    },
+    {
+        "claim": "BiGAN+MINE reconstructions of MNIST have a higher MS-SSIM",
+        "paper": "0.99 vs 0.97",
+        "ours": f"mnist-5k, 3 scales: BiGAN+MINE {gan.mean_spread(mnist_mine['ms_ssim'], '.2f')}, "
+        f"BiGAN {gan.mean_spread(mnist_base['ms_ssim'], '.2f')}",
+        "verdict": verdict(-mnist_mine["ms_ssim"], -mnist_base["ms_ssim"]),
+    },
 ]
-mb.report.record("09_bigan", [
-    {"claim": "Adding MINE's I(x; E(x)) to the encoder lowers BiGAN's reconstruction error (25 Gaussians)",
-     "paper": "MNIST 9.73 (ALI+MINE) vs 14.24 (ALI); CelebA 36.11 vs 53.75",
-     "ours": f"25 Gaussians, mean |x-G(E(x))|^2: BiGAN+MINE {gan.mean_spread(mine_t['error'], '.2f')}, "
-             f"BiGAN {gan.mean_spread(base_t['error'], '.2f')} ({N_SEEDS} seeds)",
-     "verdict": verdict(mine_t["error"], base_t["error"])},
-    {"claim": "BiGAN+MINE reconstructions keep the mode of the input more often (25 Gaussians)",
-     "paper": "MNIST reconstruction accuracy 96.10% vs 45.95%",
-     "ours": f"same mode: BiGAN+MINE {gan.mean_spread(100 * mine_t['same'])}%, "
-             f"BiGAN {gan.mean_spread(100 * base_t['same'])}%",
-     "verdict": verdict(-mine_t["same"], -base_t["same"])},
-    *mnist_rows,
-])
+mb.report.record(
+    "09_bigan",
+    [
+        {
+            "claim": "Adding MINE's I(x; E(x)) to the encoder lowers BiGAN's reconstruction error "
+            "(25 "
+            "Gaussians)",
+            "paper": "MNIST 9.73 (ALI+MINE) vs 14.24 (ALI); CelebA 36.11 vs 53.75",
+            "ours": "25 Gaussians, mean |x-G(E(x))|^2: BiGAN+MINE "
+            f"{gan.mean_spread(mine_t['error'], '.2f')}, "
+            f"BiGAN {gan.mean_spread(base_t['error'], '.2f')} ({N_SEEDS} seeds)",
+            "verdict": verdict(mine_t["error"], base_t["error"]),
+        },
+        {
+            "claim": "BiGAN+MINE reconstructions keep the mode of the input more often (25 "
+            "Gaussians)",
+            "paper": "MNIST reconstruction accuracy 96.10% vs 45.95%",
+            "ours": f"same mode: BiGAN+MINE {gan.mean_spread(100 * mine_t['same'])}%, "
+            f"BiGAN {gan.mean_spread(100 * base_t['same'])}%",
+            "verdict": verdict(-mine_t["same"], -base_t["same"]),
+        },
+        *mnist_rows,
+    ],
+)
 for row in mnist_rows:
     print(f"MNIST: {row['verdict']}: {row['claim']}")
-print("PASS BiGAN+MINE: mean reconstruction error below 0.6x the vanilla BiGAN's, same-mode fraction above 1.5x"
-      if budget == "full" else "smoke run: assertions skipped")
+print(
+    "PASS BiGAN+MINE: mean reconstruction error below 0.6x the vanilla BiGAN's, same-mode "
+    "fraction above 1.5x"
+    if budget == "full"
+    else "smoke run: assertions skipped"
+)
 if budget == "full":
-    print("PASS MNIST: classifier >= 97%; the MINE term raises the MINE estimate; "
-          "BiGAN+MINE reconstructions closer to x than a random other digit")
+    print(
+        "PASS MNIST: classifier >= 97%; the MINE term raises the MINE estimate; "
+        "BiGAN+MINE reconstructions closer to x than a random other digit"
+    )

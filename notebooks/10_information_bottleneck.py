@@ -53,15 +53,34 @@ from minebook import compare, datasets
 mb.plotting.setup()
 torch.manual_seed(seed)
 
+# %% tags=["hide-input"]
 cfg = {
-    "full": dict(betas=[1e-3, 1e-2, 1e-1, 1.0], n_seeds=3, steps=600, batch_size=100, dim_z=256,
-                 hidden=(128, 128), critic_hidden=(128, 128), critic_steps=3, mc_samples=12,
-                 posthoc=dict(steps=400, batch_size=256, hidden=(64, 64))),
-    "smoke": dict(betas=[1e-2, 1.0], n_seeds=2, steps=15, batch_size=32, dim_z=4, hidden=(16,),
-                  critic_hidden=(16,), critic_steps=2, mc_samples=2,
-                  posthoc=dict(steps=10, batch_size=64, hidden=(8,))),
+    "full": dict(
+        betas=[1e-3, 1e-2, 1e-1, 1.0],
+        n_seeds=3,
+        steps=600,
+        batch_size=100,
+        dim_z=256,
+        hidden=(128, 128),
+        critic_hidden=(128, 128),
+        critic_steps=3,
+        mc_samples=12,
+        posthoc=dict(steps=400, batch_size=256, hidden=(64, 64), preprocess="standardize"),
+    ),
+    "smoke": dict(
+        betas=[1e-2, 1.0],
+        n_seeds=2,
+        steps=15,
+        batch_size=32,
+        dim_z=4,
+        hidden=(16,),
+        critic_hidden=(16,),
+        critic_steps=2,
+        mc_samples=2,
+        posthoc=dict(steps=10, batch_size=64, hidden=(8,), preprocess="standardize"),
+    ),
 }[budget]
-{k: v for k, v in cfg.items() if k != "posthoc"}
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## Data: permutation-invariant MNIST, 5000 digits
@@ -147,9 +166,20 @@ print("test digits per class:", np.bincount(fit.y_test).tolist())
 
 # %%
 sweep = bn.beta_sweep(
-    fit, cfg["betas"], n_seeds=cfg["n_seeds"], validation=validation, seed=seed, mc_samples=cfg["mc_samples"],
-    steps=cfg["steps"], batch_size=cfg["batch_size"], dim_z=cfg["dim_z"], hidden=cfg["hidden"],
-    critic_hidden=cfg["critic_hidden"], critic_steps=cfg["critic_steps"], progress=True)
+    fit,
+    cfg["betas"],
+    n_seeds=cfg["n_seeds"],
+    validation=validation,
+    seed=seed,
+    mc_samples=cfg["mc_samples"],
+    steps=cfg["steps"],
+    batch_size=cfg["batch_size"],
+    dim_z=cfg["dim_z"],
+    hidden=cfg["hidden"],
+    critic_hidden=cfg["critic_hidden"],
+    critic_steps=cfg["critic_steps"],
+    progress=True,
+)
 betas = sweep.betas
 n_test = len(fit.y_test)
 
@@ -173,7 +203,10 @@ n_test = len(fit.y_test)
 
 # %%
 with mb.estimate.few_pairs_reported():  # the effective pairs are reported below instead
-    fresh = {m: bn.code_mi_mine(sweep.codes[m], seed=seed, return_ess=True, **cfg["posthoc"]) for m in ("vib", "mine")}
+    fresh = {
+        m: bn.code_mi_mine(sweep.codes[m], seed=seed, return_ess=True, **cfg["posthoc"])
+        for m in ("vib", "mine")
+    }
 posthoc = {m: fresh[m][0] for m in fresh}
 known = sweep.mi_known
 print("fresh-MINE read-outs", mb.estimate.ess_summary([fresh[m][1] for m in fresh]))
@@ -195,16 +228,26 @@ def mean_sd(a, fmt=".2f"):
 
 
 names = {"baseline": "deterministic baseline", "vib": "Deep VIB", "mine": "MINE-IB"}
-print(f"{'model':24s} {'beta':>7s}  {'val. error %':>14s}  {'test error %':>14s}  {'I(X;Z) known':>12s}  {'MINE':>6s}")
-print(f"{names['baseline']:24s} {'-':>7s}  {mean_sd(sweep.val_errors['baseline']):>14s}  "
-      f"{mean_sd(err['baseline']):>14s}  {'log N':>12s}  {'-':>6s}")
+print(
+    f"{'model':24s} {'beta':>7s}  {'val. error %':>14s}  {'test error %':>14s}  "
+    f"{'I(X;Z) known':>12s}  {'MINE':>6s}"
+)
+print(
+    f"{names['baseline']:24s} {'-':>7s}  {mean_sd(sweep.val_errors['baseline']):>14s}  "
+    f"{mean_sd(err['baseline']):>14s}  {'log N':>12s}  {'-':>6s}"
+)
 for m in ("vib", "mine"):
     for i, b in enumerate(betas):
         mark = " *" if i == best[m] else "  "
-        print(f"{names[m]:24s} {b:7.0e}{mark}{mean_sd(sweep.val_errors[m][i]):>14s}  {mean_sd(err[m][i]):>14s}  "
-              f"{known[m][i].mean():12.2f}  {posthoc[m][i].mean():6.2f}")
-print("* = beta chosen on the validation digits; I(X;Z) in nats on the test digits, log N =",
-      f"{math.log(n_test):.2f}")
+        print(
+            f"{names[m]:24s} {b:7.0e}{mark}{mean_sd(sweep.val_errors[m][i]):>14s}  "
+            f"{mean_sd(err[m][i]):>14s}  "
+            f"{known[m][i].mean():12.2f}  {posthoc[m][i].mean():6.2f}"
+        )
+print(
+    "* = beta chosen on the validation digits; I(X;Z) in nats on the test digits, log N =",
+    f"{math.log(n_test):.2f}",
+)
 
 # %% [markdown]
 # ### Is a difference real at this test-set size?
@@ -254,28 +297,76 @@ base = err["baseline"]
 ax.axhspan(base.mean() - base.std(ddof=1), base.mean() + base.std(ddof=1), color="0.85")
 ax.axhline(base.mean(), color="0.3", label="deterministic baseline (± sd)")
 ax.set(xscale="log", yscale="log")
-seeds = mb.plotting.seeds_frame({names[m]: err[m] for m in ("vib", "mine")}, betas, "beta", "test error (%)")
+seeds = mb.plotting.seeds_frame(
+    {names[m]: err[m] for m in ("vib", "mine")}, betas, "beta", "test error (%)"
+)
 palette = {names[m]: mb.plotting.COLORS[m] for m in ("vib", "mine")}
-sns.lineplot(seeds, x="beta", y="test error (%)", hue="method", errorbar="sd", marker="o", palette=palette, ax=ax)
-sns.scatterplot(seeds, x="beta", y="test error (%)", hue="method", palette=palette, alpha=0.5, s=18,
-                legend=False, ax=ax)
+sns.lineplot(
+    seeds,
+    x="beta",
+    y="test error (%)",
+    hue="method",
+    errorbar="sd",
+    marker="o",
+    palette=palette,
+    ax=ax,
+)
+sns.scatterplot(
+    seeds,
+    x="beta",
+    y="test error (%)",
+    hue="method",
+    palette=palette,
+    alpha=0.5,
+    s=18,
+    legend=False,
+    ax=ax,
+)
 for m in ("vib", "mine"):
-    ax.plot(betas[best[m]], err[m][best[m]].mean(), marker="*", markersize=16, color=mb.plotting.COLORS[m],
-            ls="none")
-ax.set(xlabel=r"$\beta$", title="test error: mean ± sd band, dots = seeds, star = beta* (validation)")
+    ax.plot(
+        betas[best[m]],
+        err[m][best[m]].mean(),
+        marker="*",
+        markersize=16,
+        color=mb.plotting.COLORS[m],
+        ls="none",
+    )
+ax.set(
+    xlabel=r"$\beta$", title="test error: mean ± sd band, dots = seeds, star = beta* (validation)"
+)
 ax.legend(fontsize=8)
 ax = axes[1]
 for m in ("vib", "mine"):
     c = mb.plotting.COLORS[m]
     ax.plot(betas, known[m].mean(1), marker="o", color=c, label=f"{names[m]}: known encoder")
-    ax.plot(betas, posthoc[m].mean(1), marker="s", ls="--", color=c, label=f"{names[m]}: fresh MINE")
-ax.plot(betas, sweep.mine_train["mine"].mean(1), marker="^", ls=":", color=mb.plotting.COLORS["mine"],
-        label="MINE-IB: its own critic (training)")
-ax.plot(betas, sweep.rate["vib"].mean(1), marker="v", ls=":", color=mb.plotting.COLORS["vib"],
-        label="Deep VIB: rate (KL upper bound)")
+    ax.plot(
+        betas, posthoc[m].mean(1), marker="s", ls="--", color=c, label=f"{names[m]}: fresh MINE"
+    )
+ax.plot(
+    betas,
+    sweep.mine_train["mine"].mean(1),
+    marker="^",
+    ls=":",
+    color=mb.plotting.COLORS["mine"],
+    label="MINE-IB: its own critic (training)",
+)
+ax.plot(
+    betas,
+    sweep.rate["vib"].mean(1),
+    marker="v",
+    ls=":",
+    color=mb.plotting.COLORS["vib"],
+    label="Deep VIB: rate (KL upper bound)",
+)
 ax.axhline(math.log(n_test), color="k", ls="--", lw=1, label=r"$\log N$ (ceiling)")
 ax.axhline(math.log(10), color="k", ls=":", lw=1, label=r"$\log 10$ (label entropy)")
-ax.set(xscale="log", ylim=(-0.5, 10), xlabel=r"$\beta$", ylabel=r"$I(X;Z)$ (nats)", title="information kept")
+ax.set(
+    xscale="log",
+    ylim=(-0.5, 10),
+    xlabel=r"$\beta$",
+    ylabel=r"$I(X;Z)$ (nats)",
+    title="information kept",
+)
 ax.legend(fontsize=7, loc="lower left")
 plt.tight_layout()
 plt.show()
@@ -305,15 +396,30 @@ plt.show()
 
 # %%
 fig, ax = plt.subplots(figsize=(6.4, 4.0))
-plane = mb.plotting.seeds_frame({names[m]: known[m] for m in ("vib", "mine")}, betas, "beta", "I(X;Z)")
+plane = mb.plotting.seeds_frame(
+    {names[m]: known[m] for m in ("vib", "mine")}, betas, "beta", "I(X;Z)"
+)
 plane["test error (%)"] = np.concatenate([err[m].ravel() for m in ("vib", "mine")])
 plane["log10 beta"] = np.log10(plane["beta"]).round().astype(int)
-sns.scatterplot(plane, x="I(X;Z)", y="test error (%)", hue="method", size="log10 beta", sizes=(20, 120),
-                palette=palette, alpha=0.8, ax=ax)
+sns.scatterplot(
+    plane,
+    x="I(X;Z)",
+    y="test error (%)",
+    hue="method",
+    size="log10 beta",
+    sizes=(20, 120),
+    palette=palette,
+    alpha=0.8,
+    ax=ax,
+)
 ax.axhline(base.mean(), color="0.3", label="deterministic baseline")
 ax.axvline(math.log(10), color="k", ls=":", lw=1, label=r"$\log 10$")
-ax.set(yscale="log", xlabel=r"$I(X;Z)$ on the test digits, known encoder (nats)", ylabel="test error (%)",
-       title="information plane: every member of the sweep")
+ax.set(
+    yscale="log",
+    xlabel=r"$I(X;Z)$ on the test digits, known encoder (nats)",
+    ylabel="test error (%)",
+    title="information plane: every member of the sweep",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -324,13 +430,21 @@ plt.show()
 
 # %%
 hist = sweep.ensemble.history["mine"]
-rows = np.array([i for i, m in enumerate(sweep.ensemble.methods) if m == "mine"]).reshape(len(betas), -1)
+rows = np.array([i for i, m in enumerate(sweep.ensemble.methods) if m == "mine"]).reshape(
+    len(betas), -1
+)
 fig, ax = plt.subplots(figsize=(6.4, 3.6))
 for i, b in enumerate(betas):
-    ax.plot(mb.plotting.smooth(hist[:, rows[i]].mean(1), 50), label=rf"$\beta$ = {b:g}",
-            color=plt.cm.viridis(i / max(len(betas) - 1, 1)))
-ax.set(xlabel="encoder step", ylabel=r"$\hat I_T(X;Z)$ on training batches (nats)",
-       title="MINE-IB: the critic's running estimate")
+    ax.plot(
+        mb.plotting.smooth(hist[:, rows[i]].mean(1), 50),
+        label=rf"$\beta$ = {b:g}",
+        color=plt.cm.viridis(i / max(len(betas) - 1, 1)),
+    )
+ax.set(
+    xlabel="encoder step",
+    ylabel=r"$\hat I_T(X;Z)$ on training batches (nats)",
+    title="MINE-IB: the critic's running estimate",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -362,53 +476,95 @@ below = max((posthoc[m] - known[m]).max() for m in ("vib", "mine"))
 vs_base = {m: paired[(m, "baseline")] for m in ("vib", "mine")}
 for m in ("vib", "mine"):
     r = vs_base[m]
-    print(f"{names[m]}: beta* = {betas[best[m]]:g}, test error {r.error_a:.2f}% vs baseline {r.error_b:.2f}%, "
-          f"difference {r.difference:+.2f} [{r.low:+.2f}, {r.high:+.2f}] points ({r.verdict}); "
-          f"fresh-MINE I(X;Z) {posthoc[m].mean(1)[0]:.2f} -> {posthoc[m].mean(1)[-1]:.2f} nats, "
-          f"largest rise {monotone[m]:.2f}")
-print(f"largest (fresh MINE - known) = {below:.2f} nats; Deep VIB error at beta = {betas[-1]:g}: "
-      f"{err['vib'][-1].mean():.1f}%")
+    print(
+        f"{names[m]}: beta* = {betas[best[m]]:g}, test error {r.error_a:.2f}% vs baseline "
+        f"{r.error_b:.2f}%, "
+        f"difference {r.difference:+.2f} [{r.low:+.2f}, {r.high:+.2f}] points ({r.verdict}); "
+        f"fresh-MINE I(X;Z) {posthoc[m].mean(1)[0]:.2f} -> {posthoc[m].mean(1)[-1]:.2f} nats, "
+        f"largest rise {monotone[m]:.2f}"
+    )
+print(
+    f"largest (fresh MINE - known) = {below:.2f} nats; Deep VIB error at beta = {betas[-1]:g}: "
+    f"{err['vib'][-1].mean():.1f}%"
+)
 if budget == "full":
     assert vs_base["vib"].high < 0, f"Deep VIB vs baseline: {vs_base['vib']}"
-    assert vs_base["mine"].high >= 0, f"MINE-IB now beats the baseline, update the verdict: {vs_base['mine']}"
+    assert vs_base["mine"].high >= 0, (
+        f"MINE-IB now beats the baseline, update the verdict: {vs_base['mine']}"
+    )
     for m in ("vib", "mine"):
-        assert monotone[m] <= 0.25, f"{names[m]}: fresh MINE I(X;Z) rises by {monotone[m]:.2f} nats with beta"
-        assert drop[m] >= 1.0, f"{names[m]}: fresh MINE I(X;Z) falls only {drop[m]:.2f} nats over the sweep"
+        assert monotone[m] <= 0.25, (
+            f"{names[m]}: fresh MINE I(X;Z) rises by {monotone[m]:.2f} nats with beta"
+        )
+        assert drop[m] >= 1.0, (
+            f"{names[m]}: fresh MINE I(X;Z) falls only {drop[m]:.2f} nats over the sweep"
+        )
         assert known_drop[m] >= 0.5, f"{names[m]}: known I(X;Z) falls only {known_drop[m]:.2f} nats"
-    assert err["vib"][-1].mean() > 50, f"Deep VIB at beta={betas[-1]:g} errs on only {err['vib'][-1].mean():.1f}%"
+    assert err["vib"][-1].mean() > 50, (
+        f"Deep VIB at beta={betas[-1]:g} errs on only {err['vib'][-1].mean():.1f}%"
+    )
     assert below <= 0.3, f"a fresh MINE estimate exceeds the known I(X;Z) by {below:.2f} nats"
 
 # %% tags=["nbval-check-output"]
-verdict = {m: {"lower": "reproduced", "no clear difference": "partly", "higher": "not reproduced"}[vs_base[m].verdict]
-           for m in ("vib", "mine")}
+verdict = {
+    m: {"lower": "reproduced", "no clear difference": "partly", "higher": "not reproduced"}[
+        vs_base[m].verdict
+    ]
+    for m in ("vib", "mine")
+}
 ib_plane = "reproduced" if err["vib"][-1].mean() > 50 and min(drop.values()) >= 1 else "partly"
 scale = f"{data.name}: {len(fit.y_train)} training / {n_test} test digits, {sweep.n_seeds} seeds"
 
 
 def ours(m):
     r = vs_base[m]
-    return (f"{scale}: {r.error_a:.2f}% (beta={betas[best[m]]:g}) vs {r.error_b:.2f}%, {r.difference:+.2f} points, "
-            f"95% paired interval [{r.low:+.2f}, {r.high:+.2f}]")
+    return (
+        f"{scale}: {r.error_a:.2f}% (beta={betas[best[m]]:g}) vs {r.error_b:.2f}%, "
+        f"{r.difference:+.2f} points, "
+        f"95% paired interval [{r.low:+.2f}, {r.high:+.2f}]"
+    )
 
 
-mb.report.record("10_information_bottleneck", [
-    {"claim": "Deep VIB has a lower test error than the deterministic baseline (PI-MNIST table)",
-     "paper": "1.13% vs 1.38%", "ours": ours("vib"), "verdict": verdict["vib"],
-     "note": "784-128-128-256 MLP, 19 epochs; beta chosen on a validation split"},
-    {"claim": "MINE-IB (Gaussian encoder) has a lower test error than the baseline (PI-MNIST table)",
-     "paper": "1.11% vs 1.38%", "unconfirmed": True, "ours": ours("mine"), "verdict": verdict["mine"],
-     "note": "the encoder lowers the critic's estimate, not the information (known I(X;Z) = log N)"},
-    {"claim": "I(X;Z) falls as beta grows, and the error rises sharply at large beta (Alemi et al.)",
-     "paper": "VIB on MNIST, Fig. 1",
-     "ours": f"{scale}: fresh MINE I(X;Z) from beta={betas[0]:g} to {betas[-1]:g}: VIB {posthoc['vib'].mean(1)[0]:.1f} -> "
-             f"{posthoc['vib'].mean(1)[-1]:.1f}, MINE-IB {posthoc['mine'].mean(1)[0]:.1f} -> "
-             f"{posthoc['mine'].mean(1)[-1]:.1f} nats; VIB error at beta={betas[-1]:g}: "
-             f"{err['vib'][-1].mean():.0f}%",
-     "verdict": ib_plane},
-])
+mb.report.record(
+    "10_information_bottleneck",
+    [
+        {
+            "claim": "Deep VIB has a lower test error than the deterministic baseline (PI-MNIST "
+            "table)",
+            "paper": "1.13% vs 1.38%",
+            "ours": ours("vib"),
+            "verdict": verdict["vib"],
+            "note": "784-128-128-256 MLP, 19 epochs; beta chosen on a validation split",
+        },
+        {
+            "claim": "MINE-IB (Gaussian encoder) has a lower test error than the baseline "
+            "(PI-MNIST table)",
+            "paper": "1.11% vs 1.38%",
+            "unconfirmed": True,
+            "ours": ours("mine"),
+            "verdict": verdict["mine"],
+            "note": "the encoder lowers the critic's estimate, not the information (known I(X;Z) "
+            "= log N)",
+        },
+        {
+            "claim": "I(X;Z) falls as beta grows, and the error rises sharply at large beta "
+            "(Alemi et al.)",
+            "paper": "VIB on MNIST, Fig. 1",
+            "ours": f"{scale}: fresh MINE I(X;Z) from beta={betas[0]:g} to {betas[-1]:g}: VIB "
+            f"{posthoc['vib'].mean(1)[0]:.1f} -> "
+            f"{posthoc['vib'].mean(1)[-1]:.1f}, MINE-IB {posthoc['mine'].mean(1)[0]:.1f} -> "
+            f"{posthoc['mine'].mean(1)[-1]:.1f} nats; VIB error at beta={betas[-1]:g}: "
+            f"{err['vib'][-1].mean():.0f}%",
+            "verdict": ib_plane,
+        },
+    ],
+)
 for m in ("vib", "mine"):
-    print(f"{names[m]} vs the deterministic baseline at the validation-chosen beta: {vs_base[m].verdict} "
-          f"error (paired bootstrap, 95%)")
+    print(
+        f"{names[m]} vs the deterministic baseline at the validation-chosen beta: "
+        f"{vs_base[m].verdict} "
+        f"error (paired bootstrap, 95%)"
+    )
 if budget == "full":
     print("PASS Deep VIB's interval against the baseline lies below 0")
     print("PASS MINE-IB's does not (not reproduced, as recorded)")

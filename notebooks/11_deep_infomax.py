@@ -52,15 +52,40 @@ from minebook import infomax as im
 mb.plotting.setup()
 torch.manual_seed(seed)
 
+# %% tags=["hide-input"]
 cfg = {
-    "full": dict(n_seeds=2, steps=700, batch_size=64, convs=im.MNIST_CONVS, hidden=(128,), critic_hidden=128,
-                 embed=64, probe_steps=300, per_class=(3, 10), n_draws=5,
-                 mi=dict(steps=200, batch_size=256, hidden=(64, 64)), tsne_iter=500, n_embed=500),
-    "smoke": dict(n_seeds=1, steps=6, batch_size=16, convs=((4, 2, 4), (4, 3, 8)), hidden=(16,), critic_hidden=8,
-                  embed=8, probe_steps=5, per_class=(3,), n_draws=2,
-                  mi=dict(steps=5, batch_size=64, hidden=(8,)), tsne_iter=250, n_embed=60),
+    "full": dict(
+        n_seeds=2,
+        steps=700,
+        batch_size=64,
+        convs=im.MNIST_CONVS,
+        hidden=(128,),
+        critic_hidden=128,
+        embed=64,
+        probe_steps=300,
+        per_class=(3, 10),
+        n_draws=5,
+        mi=dict(steps=200, batch_size=256, hidden=(64, 64), preprocess="standardize"),
+        tsne_iter=500,
+        n_embed=500,
+    ),
+    "smoke": dict(
+        n_seeds=1,
+        steps=6,
+        batch_size=16,
+        convs=((4, 2, 4), (4, 3, 8)),
+        hidden=(16,),
+        critic_hidden=8,
+        embed=8,
+        probe_steps=5,
+        per_class=(3,),
+        n_draws=2,
+        mi=dict(steps=5, batch_size=64, hidden=(8,), preprocess="standardize"),
+        tsne_iter=250,
+        n_embed=60,
+    ),
 }[budget]
-cfg
+mb.report.settings_table(cfg, budget)
 
 # %% [markdown]
 # ## The encoder, and what "local" means on a 28x28 digit
@@ -122,11 +147,22 @@ with_prior = [v for v in im.PAPER_VARIANTS if v.gamma > 0]
 seeded = [v for v in table for _ in range(cfg["n_seeds"])]
 # global members first, then those with a prior, then the other local ones: each group of rows is
 # contiguous, so the training loop selects it without a copy
-variants = ([v for v in seeded if v.alpha > 0] + [v for v in with_prior if v.alpha > 0]
-            + [v for v in with_prior if v.alpha == 0] + list(im.PRIOR_STUDY)
-            + [v for v in seeded if v.alpha == 0])
-train_kw = dict(steps=cfg["steps"], batch_size=cfg["batch_size"], convs=cfg["convs"], hidden=cfg["hidden"],
-                critic_hidden=cfg["critic_hidden"], embed=cfg["embed"], image_shape=data.image_shape)
+variants = (
+    [v for v in seeded if v.alpha > 0]
+    + [v for v in with_prior if v.alpha > 0]
+    + [v for v in with_prior if v.alpha == 0]
+    + list(im.PRIOR_STUDY)
+    + [v for v in seeded if v.alpha == 0]
+)
+train_kw = dict(
+    steps=cfg["steps"],
+    batch_size=cfg["batch_size"],
+    convs=cfg["convs"],
+    hidden=cfg["hidden"],
+    critic_hidden=cfg["critic_hidden"],
+    embed=cfg["embed"],
+    image_shape=data.image_shape,
+)
 ens = im.train_dim(data.x_train, data.y_train, variants, seed=seed, progress=True, **train_kw)
 print(data)
 n_seeds = cfg["n_seeds"]
@@ -146,8 +182,11 @@ for ax, est in zip(axes, im.DIM_ESTIMATORS, strict=True):
         ax.plot(mb.plotting.smooth(obj[:, rows].mean(1), 50), label=v.name)
     if est == "infonce":
         ax.axhline(math.log(cfg["batch_size"]), color="k", ls="--", lw=1, label=r"$\log B$")
-    ax.set(title=est.upper() if est != "infonce" else "InfoNCE", xlabel="step",
-           ylabel="objective (nats)" if est != "jsd" else "JSD objective")
+    ax.set(
+        title=est.upper() if est != "infonce" else "InfoNCE",
+        xlabel="step",
+        ylabel="objective (nats)" if est != "jsd" else "JSD objective",
+    )
     ax.legend(fontsize=7)
 plt.tight_layout()
 plt.show()
@@ -170,7 +209,9 @@ plt.show()
 
 # %%
 codes_tr, codes_te = im.encode(ens.encoder, data.x_train), im.encode(ens.encoder, data.x_test)
-unsquashed = [i for i, v in enumerate(variants) if v.gamma == 0]  # random inits without the prior's sigmoid
+unsquashed = [
+    i for i, v in enumerate(variants) if v.gamma == 0
+]  # random inits without the prior's sigmoid
 n_table = len(unsquashed)
 rand_tr = im.encode(ens.random, data.x_train)[unsquashed]
 rand_te = im.encode(ens.random, data.x_test)[unsquashed]
@@ -178,13 +219,30 @@ all_tr, all_te = torch.cat([codes_tr, rand_tr]), torch.cat([codes_te, rand_te])
 members = variants
 n_trained = len(members)
 
-lin = im.probe_accuracy(*im.train_probe(all_tr, data.y_train, steps=cfg["probe_steps"], seed=seed),
-                        all_te, data.y_test)
-few = {p: im.few_label_accuracy(all_tr, data.y_train, all_te, data.y_test, per_class=p, n_draws=cfg["n_draws"],
-                                seed=seed, steps=cfg["probe_steps"]) for p in cfg["per_class"]}
+lin = im.probe_accuracy(
+    *im.train_probe(all_tr, data.y_train, steps=cfg["probe_steps"], seed=seed), all_te, data.y_test
+)
+few = {
+    p: im.few_label_accuracy(
+        all_tr,
+        data.y_train,
+        all_te,
+        data.y_test,
+        per_class=p,
+        n_draws=cfg["n_draws"],
+        seed=seed,
+        steps=cfg["probe_steps"],
+    )
+    for p in cfg["per_class"]
+}
 pixels = [torch.as_tensor(a, dtype=torch.float32).unsqueeze(0) for a in (data.x_train, data.x_test)]
-pixel_lin = float(im.probe_accuracy(*im.train_probe(pixels[0], data.y_train, steps=cfg["probe_steps"], seed=seed),
-                                    pixels[1], data.y_test)[0])
+pixel_lin = float(
+    im.probe_accuracy(
+        *im.train_probe(pixels[0], data.y_train, steps=cfg["probe_steps"], seed=seed),
+        pixels[1],
+        data.y_test,
+    )[0]
+)
 
 
 def of(variant, acc):
@@ -209,9 +267,13 @@ def random_of(acc):
 # %%
 x_all = np.concatenate([data.x_train, data.x_test])
 first = [members.index(v) for v in table]
-codes_all = torch.cat([torch.cat([codes_tr, codes_te], dim=1)[first], torch.cat([rand_tr, rand_te], dim=1)[:1]])
+codes_all = torch.cat(
+    [torch.cat([codes_tr, codes_te], dim=1)[first], torch.cat([rand_tr, rand_te], dim=1)[:1]]
+)
 with mb.estimate.few_pairs_reported():  # the effective pairs are reported under the table instead
-    mi, mi_ess = im.mi_between_input_and_code(x_all, codes_all, seed=seed, return_ess=True, **cfg["mi"])
+    mi, mi_ess = im.mi_between_input_and_code(
+        x_all, codes_all, seed=seed, return_ess=True, **cfg["mi"]
+    )
 mi_of = dict(zip([v.name for v in table] + ["random encoder"], mi, strict=True))
 
 # %% [markdown]
@@ -222,11 +284,17 @@ few_keys = list(few)
 
 
 def cells(accs):
-    return f"{np.mean(accs[0]):5.1f} ± {np.std(accs[0], ddof=1) if len(accs[0]) > 1 else 0:3.1f} " + " ".join(
-        f"{np.mean(a):8.1f}" for a in accs[1:])
+    return (
+        f"{np.mean(accs[0]):5.1f} ± {np.std(accs[0], ddof=1) if len(accs[0]) > 1 else 0:3.1f} "
+        + " ".join(f"{np.mean(a):8.1f}" for a in accs[1:])
+    )
 
 
-header = f"{'encoder':34s} {'linear':>11s} " + " ".join(f"{f'{p}/class':>8s}" for p in few_keys) + f" {'I(X;Y)':>7s}"
+header = (
+    f"{'encoder':34s} {'linear':>11s} "
+    + " ".join(f"{f'{p}/class':>8s}" for p in few_keys)
+    + f" {'I(X;Y)':>7s}"
+)
 print(header)
 print("-" * len(header))
 for v in dict.fromkeys(members):  # each configuration once, in training order
@@ -235,9 +303,12 @@ for v in dict.fromkeys(members):  # each configuration once, in training order
 accs = [random_of(lin)] + [random_of(few[p]) for p in few_keys]
 print(f"{'random encoder':34s} {cells(accs)} {mi_of['random encoder']:7.2f}")
 print(f"{'raw pixels (784-d)':34s} {pixel_lin:5.1f}")
-print(f"\ntest accuracy (%) on {len(data.y_test)} test digits: mean ± sd over {n_seeds} seeds for the table rows "
-      f"(one seed for the rows with a prior; random encoder: {n_table} initialisations); "
-      "I(X;Y): MINE estimate in nats (first seed)")
+print(
+    f"\ntest accuracy (%) on {len(data.y_test)} test digits: mean ± sd over {n_seeds} seeds for "
+    "the table rows "
+    f"(one seed for the rows with a prior; random encoder: {n_table} initialisations); "
+    "I(X;Y): MINE estimate in nats (first seed)"
+)
 print("I(X;Y) read-outs", mb.estimate.ess_summary(mi_ess))
 
 # %% [markdown]
@@ -246,12 +317,30 @@ print("I(X;Y) read-outs", mb.estimate.ess_summary(mi_ess))
 # mean ± sd over their 14 initialisations, the dashed line the raw pixels.
 
 # %%
-probe = pd.DataFrame({"encoder": [v.name for v in members], "linear probe (%)": lin[:n_trained],
-                      "kind": ["with a prior" if v.gamma > 0 else "supervised" if v.supervised else
-                               "DIM(L)" if v.beta > 0 else "DIM(G)" for v in members]})
+probe = pd.DataFrame(
+    {
+        "encoder": [v.name for v in members],
+        "linear probe (%)": lin[:n_trained],
+        "kind": [
+            "with a prior"
+            if v.gamma > 0
+            else "supervised"
+            if v.supervised
+            else "DIM(L)"
+            if v.beta > 0
+            else "DIM(G)"
+            for v in members
+        ],
+    }
+)
 fig, ax = plt.subplots(figsize=(8.5, 5.2))
 rand = random_of(lin)
-ax.axvspan(rand.mean() - rand.std(ddof=1), rand.mean() + rand.std(ddof=1), color="0.85", label="random encoder")
+ax.axvspan(
+    rand.mean() - rand.std(ddof=1),
+    rand.mean() + rand.std(ddof=1),
+    color="0.85",
+    label="random encoder",
+)
 ax.axvline(pixel_lin, color="k", ls="--", lw=1, label="raw pixels")
 sns.stripplot(probe, x="linear probe (%)", y="encoder", hue="kind", size=7, jitter=False, ax=ax)
 ax.set(ylabel="", title="linear probe on the frozen 64-d codes, every encoder")
@@ -272,8 +361,11 @@ plt.show()
 # %%
 nce_l = members.index(next(v for v in table if v.name == "DIM(L) InfoNCE"))
 sup = members.index(next(v for v in table if v.supervised))
-d2 = {"random encoder": rand_te[unsquashed.index(nce_l)], "DIM(L) InfoNCE": codes_te[nce_l],
-      "supervised": codes_te[sup]}
+d2 = {
+    "random encoder": rand_te[unsquashed.index(nce_l)],
+    "DIM(L) InfoNCE": codes_te[nce_l],
+    "supervised": codes_te[sup],
+}
 shown = slice(0, cfg["n_embed"])
 fig, axes = plt.subplots(1, len(d2), figsize=(12, 3.9))
 for ax, (title, c) in zip(axes, d2.items(), strict=True):
@@ -347,7 +439,7 @@ study = [paper_prior, *im.PRIOR_STUDY]
 
 
 def disc_accuracy(v):
-    """The prior discriminator's mean accuracy over the last 200 steps of the member trained as ``v``."""
+    """The prior discriminator's mean accuracy over the last 200 steps of member ``v``."""
     return float(np.nanmean(ens.history["prior_d"][-200:, variants.index(v)]))
 
 
@@ -358,18 +450,29 @@ print(f"{'DIM(L) JSD, ...':34s} {'linear %':>9s} {'vs no prior':>12s} {'D accura
 print(f"{'no prior (2 seeds)':34s} {no_prior:9.1f} {'':>12s} {'-':>11s}")
 for v in study:
     label = v.name.replace("DIM(L) JSD + prior", "prior") + (" (paper)" if v == paper_prior else "")
-    print(f"{label:34s} {study_lin[v.name]:9.1f} {study_lin[v.name] - no_prior:+12.1f} {study_d[v.name]:11.2f}")
+    print(
+        f"{label:34s} {study_lin[v.name]:9.1f} {study_lin[v.name] - no_prior:+12.1f} "
+        f"{study_d[v.name]:11.2f}"
+    )
 
 fig, ax = plt.subplots(figsize=(7.2, 4.2))
 for v in study:
     ax.scatter(study_d[v.name], study_lin[v.name], s=40)
-    ax.annotate("prior (paper)" if v == paper_prior else v.name.replace("DIM(L) JSD + prior, ", ""),
-                (study_d[v.name], study_lin[v.name]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.annotate(
+        "prior (paper)" if v == paper_prior else v.name.replace("DIM(L) JSD + prior, ", ""),
+        (study_d[v.name], study_lin[v.name]),
+        textcoords="offset points",
+        xytext=(5, 4),
+        fontsize=8,
+    )
 ax.axhline(no_prior, color="C0", ls="--", lw=1, label="DIM(L) JSD without a prior")
 ax.axhline(random_of(lin).mean(), color="k", ls=":", lw=1, label="random encoder")
 ax.axvline(0.5, color="grey", lw=0.8, label="prior matched (D at chance)")
-ax.set(xlabel="discriminator accuracy, last 200 steps", ylabel="linear probe (%)",
-       title="DIM(L) JSD with a prior: usefulness against match")
+ax.set(
+    xlabel="discriminator accuracy, last 200 steps",
+    ylabel="linear probe (%)",
+    title="DIM(L) JSD with a prior: usefulness against match",
+)
 ax.legend(fontsize=8, loc="lower left")
 plt.tight_layout()
 plt.show()
@@ -418,6 +521,7 @@ plt.show()
 # * **the study**: the sigmoid alone costs at least 8 points; no remedy beats the
 #   sigmoid-only code by more than 5 points; the warm-up does not beat it at all.
 
+
 # %%
 def mean_lin(vs):
     return float(np.mean([of(v, lin).mean() for v in vs]))
@@ -431,94 +535,167 @@ few_p = min(few_keys)
 gain_lin = {v.name: float(of(v, lin).mean()) - rand_lin for v in dims}
 gain_few = {v.name: float(of(v, few[few_p]).mean() - random_of(few[few_p]).mean()) for v in dims}
 for v in dims:
-    print(f"{v.name:24s} vs random encoder: {gain_lin[v.name]:+5.1f} points (linear, all labels), "
-          f"{gain_few[v.name]:+5.1f} points (linear, {few_p} labels/class)")
+    print(
+        f"{v.name:24s} vs random encoder: {gain_lin[v.name]:+5.1f} points (linear, all labels), "
+        f"{gain_few[v.name]:+5.1f} points (linear, {few_p} labels/class)"
+    )
 supervised = table[-1]
 local_vs_global = mean_lin(local) - mean_lin(glob)
 sup_margin = float(of(supervised, lin).mean()) - max(float(of(v, lin).mean()) for v in dims)
 mi_g_l = float(np.mean([mi_of[v.name] for v in glob]) - np.mean([mi_of[v.name] for v in local]))
 lin_of = {v.name: float(of(v, lin).mean()) for v in members}
-prior_cost = {name: lin_of[f"{name} + prior"] - lin_of[name] for name in ("DIM(G) JSD", "DIM(L) JSD", "DIM(L) InfoNCE")}
-print(f"local - global: {local_vs_global:+.1f} points; supervised - best DIM: {sup_margin:+.1f} points; "
-      f"I(X;Y) global - local: {mi_g_l:+.2f} nats")
-print("the paper's prior changes the linear probe by " + ", ".join(f"{k} {c:+.1f}" for k, c in prior_cost.items()))
+prior_cost = {
+    name: lin_of[f"{name} + prior"] - lin_of[name]
+    for name in ("DIM(G) JSD", "DIM(L) JSD", "DIM(L) InfoNCE")
+}
+print(
+    f"local - global: {local_vs_global:+.1f} points; supervised - best DIM: {sup_margin:+.1f} "
+    "points; "
+    f"I(X;Y) global - local: {mi_g_l:+.2f} nats"
+)
+print(
+    "the paper's prior changes the linear probe by "
+    + ", ".join(f"{k} {c:+.1f}" for k, c in prior_cost.items())
+)
 control = next(v for v in study if v.name.endswith("sigmoid only"))
 remedies = [v for v in study if v not in (paper_prior, control)]
 best_fix = max(remedies, key=lambda v: study_lin[v.name])
 print(f"the sigmoid alone: {study_lin[control.name] - no_prior:+.1f} points against no prior")
-print(f"best of the prior study: {best_fix.name}, {study_lin[best_fix.name]:.1f}% "
-      f"({study_lin[best_fix.name] - no_prior:+.1f} vs no prior), D accuracy {study_d[best_fix.name]:.2f}")
+print(
+    f"best of the prior study: {best_fix.name}, {study_lin[best_fix.name]:.1f}% "
+    f"({study_lin[best_fix.name] - no_prior:+.1f} vs no prior), D accuracy "
+    f"{study_d[best_fix.name]:.2f}"
+)
 
 squash_cost = study_lin[control.name] - no_prior
 over_control = {v.name: study_lin[v.name] - study_lin[control.name] for v in remedies}
 warmup = next(v for v in remedies if v.gamma_warmup > 0)
-print("remedies against the sigmoid-only code: " + ", ".join(
-    f"{name.split(', ')[-1]} {d:+.1f}" for name, d in over_control.items()))
+print(
+    "remedies against the sigmoid-only code: "
+    + ", ".join(f"{name.split(', ')[-1]} {d:+.1f}" for name, d in over_control.items())
+)
 if budget == "full":
     for name in ("DIM(L) JSD", "DIM(L) InfoNCE"):
-        assert gain_lin[name] >= 5, f"{name}: only {gain_lin[name]:+.1f} points over the random encoder"
-    assert gain_lin["DIM(L) DV"] >= 2, f"DIM(L) DV: only {gain_lin['DIM(L) DV']:+.1f} points over random"
+        assert gain_lin[name] >= 5, (
+            f"{name}: only {gain_lin[name]:+.1f} points over the random encoder"
+        )
+    assert gain_lin["DIM(L) DV"] >= 2, (
+        f"DIM(L) DV: only {gain_lin['DIM(L) DV']:+.1f} points over random"
+    )
     assert local_vs_global >= 1.5, f"DIM(L) beats DIM(G) by only {local_vs_global:+.1f} points"
-    assert sup_margin >= 5, f"supervised beats the best DIM variant by only {sup_margin:+.1f} points"
+    assert sup_margin >= 5, (
+        f"supervised beats the best DIM variant by only {sup_margin:+.1f} points"
+    )
     assert mi_g_l >= 0.3, f"I(X;Y) of DIM(G) exceeds DIM(L)'s by only {mi_g_l:+.2f} nats"
-    assert max(prior_cost.values()) <= -10, f"the paper's prior costs less than 10 points somewhere: {prior_cost}"
+    assert max(prior_cost.values()) <= -10, (
+        f"the paper's prior costs less than 10 points somewhere: {prior_cost}"
+    )
     assert squash_cost <= -8, f"the sigmoid alone costs only {squash_cost:+.1f} points"
-    assert max(over_control.values()) <= 5, f"a remedy beats the sigmoid-only code by 5+ points: {over_control}"
-    assert over_control[warmup.name] <= 0, f"the warm-up beats the sigmoid-only code: {over_control}"
+    assert max(over_control.values()) <= 5, (
+        f"a remedy beats the sigmoid-only code by 5+ points: {over_control}"
+    )
+    assert over_control[warmup.name] <= 0, (
+        f"the warm-up beats the sigmoid-only code: {over_control}"
+    )
 
 # %% tags=["nbval-check-output"]
 order = all(lin_of[f"DIM(L) {e}"] >= lin_of["DIM(L) DV"] for e in ("JSD", "InfoNCE"))
 every_local = all(gain_lin[v.name] >= 5 for v in local)
 scale = f"{data.name}, {len(data.y_train)} train / {len(data.y_test)} test digits"
-mb.report.record("11_deep_infomax", [
-    {"claim": "Local DIM gives much better features than global DIM",
-     "paper": "CIFAR-10, 64-d code: DIM(L) JSD 66.96%, NCE 69.13% vs DIM(G) 43.17%",
-     "ours": f"{scale}, linear probe: DIM(L) {mean_lin(local):.1f}% vs DIM(G) {mean_lin(glob):.1f}% "
-             f"(mean of JSD/NCE/DV, {n_seeds} seeds)",
-     "verdict": "reproduced" if local_vs_global >= 2 else ("partly" if local_vs_global > 0 else "not reproduced")},
-    {"claim": "Every DIM(L) variant beats a random encoder's linear probe by at least 5 points (issue's criterion)",
-     "paper": "-",
-     "ours": f"{scale}: random {rand_lin:.1f}%; DIM(L) " + ", ".join(
-         f"{v.estimator.upper() if v.estimator != 'infonce' else 'NCE'} {gain_lin[v.name]:+.1f}" for v in local)
-             + " points; DIM(G) " + ", ".join(f"{gain_lin[v.name]:+.1f}" for v in glob),
-     "verdict": "reproduced" if every_local else ("partly" if any(gain_lin[v.name] >= 5 for v in local)
-                                                  else "not reproduced")},
-    {"claim": "A supervised encoder beats every DIM variant",
-     "paper": "CIFAR-10: 75.39% vs 69.13% (best DIM, Y64)",
-     "ours": f"{scale}: {lin_of[supervised.name]:.1f}% vs {lin_of[supervised.name] - sup_margin:.1f}%",
-     "verdict": "reproduced" if sup_margin >= 1 else "not reproduced"},
-    {"claim": "JSD and NCE train better representations than DV",
-     "paper": "JSD 'more stable than DV'; NCE often best",
-     "ours": f"{scale}, DIM(L): JSD {lin_of['DIM(L) JSD']:.1f}%, NCE {lin_of['DIM(L) InfoNCE']:.1f}%, "
-             f"DV {lin_of['DIM(L) DV']:.1f}%",
-     "verdict": "reproduced" if order else "not reproduced"},
-    {"claim": "MINE estimate of I(X;Y) is lower for DIM(L) than for a global objective",
-     "paper": "CIFAR-10: DIM(L) 45.09 vs DIM(L+G) 101.65 nats",
-     "ours": f"{scale}: DIM(L) {np.mean([mi_of[v.name] for v in local]):.1f} vs DIM(G) "
-             f"{np.mean([mi_of[v.name] for v in glob]):.1f} nats (random {mi_of['random encoder']:.1f})",
-     "verdict": "reproduced" if mi_g_l >= 0.3 else "not reproduced",
-     "note": "our estimates are capped near log 5000 = 8.5 nats"},
-    {"claim": "Matching a uniform prior (adversarially) keeps the code useful",
-     "paper": "used in all DIM configurations (gamma = 1 for DIM(G), 0.1 for DIM(L))",
-     "ours": f"{scale}, linear probe with the prior minus without: "
-             + ", ".join(f"{k} {c:+.1f}" for k, c in prior_cost.items()) + " points (one seed)",
-     "verdict": ("reproduced" if min(prior_cost.values()) > -2 else
-                 "partly" if max(prior_cost.values()) > -2 else "not reproduced")},
-    {"claim": "What makes the prior cost less (our study, DIM(L) JSD)",
-     "paper": "gamma = 0.1 for DIM(L), no remedy studied",
-     "ours": f"{scale}, linear probe vs no prior: sigmoid alone {squash_cost:+.1f}, paper's prior "
-             f"{study_lin[paper_prior.name] - no_prior:+.1f}, best remedy ({best_fix.name.split(', ')[-1]}) "
-             f"{study_lin[best_fix.name] - no_prior:+.1f} points with D accuracy {study_d[best_fix.name]:.2f}",
-     "verdict": "measured"},
-])
+mb.report.record(
+    "11_deep_infomax",
+    [
+        {
+            "claim": "Local DIM gives much better features than global DIM",
+            "paper": "CIFAR-10, 64-d code: DIM(L) JSD 66.96%, NCE 69.13% vs DIM(G) 43.17%",
+            "ours": f"{scale}, linear probe: DIM(L) {mean_lin(local):.1f}% vs DIM(G) "
+            f"{mean_lin(glob):.1f}% "
+            f"(mean of JSD/NCE/DV, {n_seeds} seeds)",
+            "verdict": "reproduced"
+            if local_vs_global >= 2
+            else ("partly" if local_vs_global > 0 else "not reproduced"),
+        },
+        {
+            "claim": "Every DIM(L) variant beats a random encoder's linear probe by at least 5 "
+            "points "
+            "(issue's criterion)",
+            "paper": "-",
+            "ours": f"{scale}: random {rand_lin:.1f}%; DIM(L) "
+            + ", ".join(
+                f"{v.estimator.upper() if v.estimator != 'infonce' else 'NCE'} "
+                f"{gain_lin[v.name]:+.1f}"
+                for v in local
+            )
+            + " points; DIM(G) "
+            + ", ".join(f"{gain_lin[v.name]:+.1f}" for v in glob),
+            "verdict": "reproduced"
+            if every_local
+            else ("partly" if any(gain_lin[v.name] >= 5 for v in local) else "not reproduced"),
+        },
+        {
+            "claim": "A supervised encoder beats every DIM variant",
+            "paper": "CIFAR-10: 75.39% vs 69.13% (best DIM, Y64)",
+            "ours": f"{scale}: {lin_of[supervised.name]:.1f}% vs "
+            f"{lin_of[supervised.name] - sup_margin:.1f}%",
+            "verdict": "reproduced" if sup_margin >= 1 else "not reproduced",
+        },
+        {
+            "claim": "JSD and NCE train better representations than DV",
+            "paper": "JSD 'more stable than DV'; NCE often best",
+            "ours": f"{scale}, DIM(L): JSD {lin_of['DIM(L) JSD']:.1f}%, NCE "
+            f"{lin_of['DIM(L) InfoNCE']:.1f}%, "
+            f"DV {lin_of['DIM(L) DV']:.1f}%",
+            "verdict": "reproduced" if order else "not reproduced",
+        },
+        {
+            "claim": "MINE estimate of I(X;Y) is lower for DIM(L) than for a global objective",
+            "paper": "CIFAR-10: DIM(L) 45.09 vs DIM(L+G) 101.65 nats",
+            "ours": f"{scale}: DIM(L) {np.mean([mi_of[v.name] for v in local]):.1f} vs DIM(G) "
+            f"{np.mean([mi_of[v.name] for v in glob]):.1f} nats (random "
+            f"{mi_of['random encoder']:.1f})",
+            "verdict": "reproduced" if mi_g_l >= 0.3 else "not reproduced",
+            "note": "our estimates are capped near log 5000 = 8.5 nats",
+        },
+        {
+            "claim": "Matching a uniform prior (adversarially) keeps the code useful",
+            "paper": "used in all DIM configurations (gamma = 1 for DIM(G), 0.1 for DIM(L))",
+            "ours": f"{scale}, linear probe with the prior minus without: "
+            + ", ".join(f"{k} {c:+.1f}" for k, c in prior_cost.items())
+            + " points (one seed)",
+            "verdict": (
+                "reproduced"
+                if min(prior_cost.values()) > -2
+                else "partly"
+                if max(prior_cost.values()) > -2
+                else "not reproduced"
+            ),
+        },
+        {
+            "claim": "What makes the prior cost less (our study, DIM(L) JSD)",
+            "paper": "gamma = 0.1 for DIM(L), no remedy studied",
+            "ours": f"{scale}, linear probe vs no prior: sigmoid alone {squash_cost:+.1f}, "
+            "paper's prior "
+            f"{study_lin[paper_prior.name] - no_prior:+.1f}, best remedy "
+            f"({best_fix.name.split(', ')[-1]}) "
+            f"{study_lin[best_fix.name] - no_prior:+.1f} points with D accuracy "
+            f"{study_d[best_fix.name]:.2f}",
+            "verdict": "measured",
+        },
+    ],
+)
 if budget == "full":
     print("PASS DIM(L) JSD and InfoNCE beat the random encoder by 5+ points, DV by 2+")
     print("PASS local DIM beats global DIM (linear probe)")
     print("PASS the supervised encoder beats every DIM variant by 5+ points")
     print("PASS MINE's I(X;Y): DIM(G) above DIM(L)")
     print("PASS the paper's prior costs 10+ points in each configuration")
-    print("PASS the sigmoid alone costs 8+ points; no remedy beats it by 5+, the warm-up not at all")
-    print("PASS every DIM(L) variant beats the random encoder by 5 points" if every_local else
-          "NOTE not every DIM(L) variant beats the random encoder by 5 points: see the table")
+    print(
+        "PASS the sigmoid alone costs 8+ points; no remedy beats it by 5+, the warm-up not at all"
+    )
+    print(
+        "PASS every DIM(L) variant beats the random encoder by 5 points"
+        if every_local
+        else "NOTE not every DIM(L) variant beats the random encoder by 5 points: see the table"
+    )
 else:
     print("smoke run: assertions skipped")

@@ -55,4 +55,4 @@ def small_data(n: int = 4000):
 def small_run(seed: int = 0, estimator: str = "mine"):
     """A short, cheap run used for determinism and plumbing checks."""
     x, z = small_data()
-    return mb.estimate_mi(x, z, estimator=estimator, seed=seed, **SMALL)
+    return mb.estimate_mi(x, z, estimator=estimator, seed=seed, n_critics=1, **SMALL)

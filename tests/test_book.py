@@ -250,3 +250,58 @@ def test_chapter_pages_say_how_long_they_take(built_book: Path):
         assert i > 0 and "at the full budget" in article[i:i + 400], f"{page}: no execution time near the top"
         first_h2 = article.find("<h2")
         assert 0 <= article.find("<h1") < i and (first_h2 < 0 or i < first_h2), f"{page}: not under the title"
+
+
+_CODE_PROBE = """<!doctype html><html><body>
+<iframe id="page" width="{width}" height="900"></iframe>
+<script>
+const pages = {pages}, report = {{}};
+const frame = document.getElementById("page");
+function next(i) {{
+  if (i >= pages.length) {{ document.body.setAttribute("data-code", JSON.stringify(report)); return; }}
+  frame.onload = function () {{
+    const doc = frame.contentDocument, wide = [];
+    const blocks = doc.querySelectorAll(".cell_input pre");
+    for (const pre of blocks) {{
+      if (pre.scrollWidth > pre.clientWidth + 1) wide.push(pre.textContent.split("\\n")[0].slice(0, 60));
+    }}
+    report[pages[i]] = {{blocks: blocks.length, wide: wide}};
+    next(i + 1);
+  }};
+  frame.src = pages[i];
+}}
+next(0);
+</script></body></html>
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_chapter_code_fits_the_page_at_1366_px(built_book: Path, server: str, chromium: str, tmp_path):
+    """At a 1366-px-wide window no code cell of any chapter needs sideways scrolling."""
+    import json
+
+    chapter_pages = [f"{p}.html" for p in PAGES if p.startswith("notebooks/")]
+    probe = built_book / "_code_probe.html"
+    probe.write_text(_CODE_PROBE.format(pages=json.dumps(chapter_pages), width=1366), encoding="utf-8")
+    proc = _run_chromium(chromium, tmp_path / "profile-code", "--window-size=1400,1000",
+                         "--virtual-time-budget=60000", "--dump-dom", f"{server}/_code_probe.html")
+    match = re.search(r'data-code="([^"]*)"', proc.stdout)
+    assert match, f"the code probe did not report:\n{proc.stderr[-2000:]}"
+    report = json.loads(match.group(1).replace("&quot;", '"'))
+    assert sorted(report) == sorted(chapter_pages)
+    assert all(r["blocks"] > 0 for r in report.values()), report
+    wide = {page: r["wide"] for page, r in report.items() if r["wide"]}
+    assert not wide, f"code cells wider than the page at 1366 px: {wide}"
+
+
+@pytest.mark.book
+def test_chapter_settings_render_as_a_table(built_book: Path):
+    """The settings cell's Markdown output (``mb.report.settings_table``) is an HTML table."""
+    for page in [p for p in PAGES if p.startswith("notebooks/")]:
+        html = (built_book / f"{page}.html").read_text(encoding="utf-8")
+        i = html.find("Settings at")
+        assert i > 0, f"{page}: no settings table"
+        table = html.find("<table", i)
+        head = html[table:table + 2000]
+        assert 0 < table < i + 2000 and "<p>setting</p></th>" in head, f"{page}: settings not a table"

@@ -84,7 +84,7 @@ def test_validation_selection_stops_early_on_independent_data():
 def test_same_seed_identical_numbers():
     a = small_run(0)
     x, z = small_data()
-    b = mb.estimate_mi(x, z, seed=0, **SMALL)
+    b = mb.estimate_mi(x, z, seed=0, n_critics=1, **SMALL)
     assert a.mi == b.mi and a.mi_std == b.mi_std
     assert np.array_equal(a.history, b.history) and np.array_equal(a.grad_norms, b.grad_norms)
     c = small_run(1)
@@ -134,13 +134,13 @@ def test_separable_critic_and_infonce_default_critic():
     sep = mb.estimate_mi(x, z, critic="separable", **SMALL)
     assert abs(sep.mi - mb.gaussian_mi(0.7, 2)) < 0.25
     nce = mb.estimate_mi(x, z, estimator="infonce", **SMALL)  # critic="auto": separable
-    assert isinstance(nce.critic.critic, mb.SeparableCritic)
+    assert isinstance(nce.critic.critic.critic, mb.SeparableCritic)  # gaussianized, standardized
     assert nce.mi <= math.log(SMALL["batch_size"])
 
 
 def test_tensor_and_one_dimensional_inputs():
     x, z = small_data()
-    a = mb.estimate_mi(torch.as_tensor(x), torch.as_tensor(z), **SMALL)
+    a = mb.estimate_mi(torch.as_tensor(x), torch.as_tensor(z), n_critics=1, **SMALL)
     assert a.mi == small_run(0).mi
     b = mb.estimate_mi(x[:, 0], z[:, 0], **SMALL)
     assert math.isfinite(b.mi)
@@ -150,7 +150,7 @@ def test_device_auto_runs_on_cpu():
     assert mb.resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert mb.resolve_device("cpu") == torch.device("cpu")
     x, z = small_data()
-    est = mb.estimate_mi(x, z, device="auto", **SMALL)
+    est = mb.estimate_mi(x, z, device="auto", preprocess="standardize", **SMALL)
     assert math.isfinite(est.mi)
     assert next(est.critic.parameters()).device.type == mb.resolve_device("auto").type
     assert est.critic.x_mean.device.type == mb.resolve_device("auto").type  # buffers follow
@@ -247,7 +247,7 @@ def test_undertrained_run_is_flagged_with_a_fix():
     with pytest.warns(RuntimeWarning, match="still rising") as record:
         res = mb.estimate_mi(x, z, estimator="mine_f", **SMALL)  # 200 steps: about 0.45 of 0.67 nats
     assert "still_rising" in res.flags and "steps=400" in res.message
-    assert "below_gaussian" in res.flags and any("preprocess='gaussianize'" in str(w.message) for w in record)
+    assert "below_gaussian" in res.flags and any("estimator='ksg'" in str(w.message) for w in record)
 
 
 def test_estimate_near_the_log_n_ceiling_is_flagged():
@@ -393,3 +393,72 @@ def test_ess_summary_and_few_pairs_reported():
             est_mod._flag_few_pairs(mb.MIEstimate(mi=0.1, mi_std=0.01, estimator="mine", ess=5.0))  # the real one
             warnings.warn("estimate_mi (mine) diverged: NaN", RuntimeWarning, stacklevel=2)
     assert [str(w.message) for w in caught] == ["estimate_mi (mine) diverged: NaN"]
+
+
+# ----------------------------------------------------------------------------- defaults by n and dims
+def test_default_settings_follow_n_and_the_dimensions():
+    from minebook.estimate import default_settings
+
+    assert default_settings(20_000, 1, 1) == dict(test_fraction=0.25, batch_size=512, hidden=(128, 128), steps=3000)
+    assert default_settings(5000, 5, 5)["hidden"] == (64, 64)       # 3750 rows for 10 dims
+    assert default_settings(5000, 25, 25)["hidden"] == (32, 32)     # 75 rows per dimension
+    small = default_settings(200, 1, 1)                               # 150 training rows
+    assert small["batch_size"] == 75 and small["hidden"] == (32, 32) and small["test_fraction"] == 0.25
+    big = default_settings(10**6, 50, 50)                             # 50,000 held out, the rest trains
+    assert big["test_fraction"] == pytest.approx(0.05) and big["steps"] == math.ceil(2 * 950_000 / 512)
+    assert default_settings(40_000, 1, 1)["test_fraction"] == 0.25   # continuous at the switch
+    assert default_settings(10**8, 1, 1)["steps"] == 10_000
+
+
+def test_estimate_mi_without_arguments_on_a_small_sample():
+    x, z = mb.correlated_gaussian(200, d=1, rho=0.9, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        est = mb.estimate_mi(x, z)
+    assert est.n_test == 50 and est.batch_size == 75 and est.n_critics == 3
+    assert est.history.shape == (3000,) and math.isfinite(est.mi)
+    assert abs(est.mi - mb.gaussian_mi(0.9)) < 3 * est.mi_std + 0.2
+    short = mb.estimate_mi(x, z, steps=40, n_critics=1)   # explicit arguments win
+    assert short.history.shape == (40,) and short.n_critics == 1 and short.members == ()
+
+
+# ----------------------------------------------------------------------------- several critics
+def test_several_critics_give_the_median_and_an_error_with_their_spread():
+    x, z = small_data()
+    est = mb.estimate_mi(x, z, n_critics=3, **SMALL)
+    members = mb.estimate_mi_many([(x, z)] * 3, seed=0, checks=False, **SMALL)
+    values = np.array([m.mi for m in members])
+    assert [m.mi for m in est.members] == pytest.approx(values.tolist(), abs=1e-12)
+    assert est.n_critics == 3 and est.mi == pytest.approx(np.median(values))
+    assert est.seed_std == pytest.approx(values.std(ddof=1))
+    read_out = np.sqrt(np.mean([m.mi_std**2 for m in members]))
+    assert est.read_out_std == pytest.approx(read_out)
+    assert est.mi_std == pytest.approx(np.sqrt(read_out**2 + np.pi / 2 * values.var(ddof=1) / 3))
+    assert est.mi_std >= est.read_out_std and est.history.shape == (SMALL["steps"],)
+    assert est.critic(x[:5], z[:5]).shape == (5,)
+    again = mb.estimate_mi(x, z, n_critics=3, **SMALL)
+    assert again.mi == est.mi and again.mi_std == est.mi_std  # deterministic for a seed
+
+
+def test_n_critics_bad_input():
+    x, z = small_data()
+    with pytest.raises(ValueError, match="n_critics"):
+        mb.estimate_mi(x, z, n_critics=0, **SMALL)
+    with pytest.raises(ValueError, match="n_critics=1"):
+        mb.estimate_mi(x, z, estimator="ksg", n_critics=3)
+
+
+def test_estimate_far_below_ksg_is_flagged():
+    x, z = mb.correlated_gaussian(3000, d=1, rho=0.9, seed=5)   # 0.83 nats
+    with pytest.warns(RuntimeWarning, match="KSG estimate"):
+        res = mb.estimate_mi(x, z, steps=20, n_critics=1, hidden=(8,), batch_size=64)
+    assert "below_ksg" in res.flags and "more steps" in res.message
+    plain = mb.estimate_mi_many([(x, z)], steps=20, hidden=(8,), batch_size=64, checks=False)[0]
+    assert plain.flags == ()   # checks=False: divergence only; estimate_mi_many never runs KSG
+
+
+def test_ksg_few_samples_message_speaks_of_neighbours():
+    x, z = mb.correlated_gaussian(60, d=5, rho=0.5, seed=0)
+    with pytest.warns(RuntimeWarning, match="nearest neighbours"):
+        res = mb.estimate_mi(x, z, estimator="ksg")
+    assert res.flags == ("few_samples",)

@@ -22,12 +22,17 @@ def test_ksg_multivariate_and_through_estimate_mi():
     x, z = mb.correlated_gaussian(3000, 3, 0.6, seed=1)
     value = mb.ksg(x, z)
     assert abs(value - mb.gaussian_mi(0.6, 3)) < 0.1
-    est = mb.estimate_mi(x, z, estimator="ksg")
+    est = mb.estimate_mi(x, z, estimator="ksg", preprocess="none")   # the raw samples
     assert est.mi == pytest.approx(value) and est.estimator == "ksg"
+    from minebook.preprocess import MarginalGaussianizer
+
+    default = mb.estimate_mi(x, z, estimator="ksg")   # default: KSG of the normal scores
+    gx, gz = MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z)
+    assert default.mi == pytest.approx(mb.ksg(gx, gz)) and abs(default.mi - value) < 0.05
     assert math.isnan(est.mi_std) and est.critic is None and not est.diverged
     value2, std = ksg_with_std(x, z)
     assert value2 == value and 0 < std < 0.1
-    assert mb.estimate_mi(x[:, 0], z, estimator="ksg", k=5).mi != pytest.approx(value)
+    assert mb.estimate_mi(x[:, 0], z, estimator="ksg", k=5, preprocess="none").mi != pytest.approx(value)
 
 
 def test_ksg_is_symmetric_and_deterministic():

@@ -103,3 +103,28 @@ def test_smoke(nb_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert recorded, (
         f"{nb_path.stem} recorded no results: call minebook.report.record(...) (DEVELOPING.md)"
     )
+
+
+#: The longest code line a chapter may have, so that code fits the book's column (notebooks/ruff.toml).
+MAX_CODE_LINE = 100
+
+
+@pytest.mark.sync
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=IDS)
+def test_chapter_code_lines_fit_the_page(nb_path: Path):
+    """Code cells have lines of at most 100 characters (`ruff format notebooks/NN.py` wraps most)."""
+    nb = jupytext.read(nb_path.with_suffix(".py"))
+    long = [line for c in nb.cells if c.cell_type == "code" for line in c.source.split("\n")
+            if len(line) > MAX_CODE_LINE]
+    assert not long, f"{nb_path.stem}: {len(long)} code lines over {MAX_CODE_LINE} characters, e.g. {long[0]!r}"
+
+
+@pytest.mark.sync
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=IDS)
+def test_chapter_settings_are_a_table_in_a_collapsed_cell(nb_path: Path):
+    """The cell that defines ``cfg`` is collapsed in the book and shows the settings as a table."""
+    nb = jupytext.read(nb_path.with_suffix(".py"))
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("cfg = {")]
+    assert len(cells) == 1, f"{nb_path.stem}: one code cell should start with 'cfg = {{'"
+    assert "hide-input" in _tags(cells[0]), f"{nb_path.stem}: tag the cfg cell 'hide-input'"
+    assert cells[0].source.rstrip().endswith("mb.report.settings_table(cfg, budget)"), nb_path.stem

@@ -26,3 +26,16 @@ def test_setup_uses_the_seaborn_theme_and_png():
 
     first = matplotlib.colors.to_hex(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0])
     assert first == sns.color_palette("colorblind").as_hex()[0]
+
+
+def test_seeds_boxplot_draws_a_box_and_every_seed():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    plotting.seeds_boxplot(ax, {"GAN": [1, 4, 9], "GAN+MINE": np.array([20.0, 22.0, 24.0])}, "modes",
+                           palette=["C3", "C0"])
+    dots = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if len(c.get_offsets())])
+    assert sorted(dots.tolist()) == [1, 4, 9, 20, 22, 24]          # every seed is a dot
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["GAN", "GAN+MINE"]
+    assert ax.get_ylabel() == "modes" and len(ax.patches) + len(ax.lines) > 0   # the boxes
+    plt.close(fig)

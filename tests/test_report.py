@@ -137,3 +137,16 @@ def test_roundtrip_and_table_shape(tmp_path_factory, rows):
     for line in body:
         # every row has exactly five cells: unescaped pipes only at cell borders
         assert line.replace("\\|", "").count("|") == 6
+
+
+def test_settings_table_flattens_and_renders_markdown():
+    table = report.settings_table({"n": 5000, "tasks": {"n_seeds": np.int64(3), "hidden": (64, 64)},
+                                   "rhos": [np.float64(0.5), 0.9], "name": "a|b"}, "smoke")
+    assert table.rows == [("n", "5000"), ("tasks.n_seeds", "3"), ("tasks.hidden", "(64, 64)"),
+                          ("rhos", "[0.5, 0.9]"), ("name", "'a|b'")]
+    md = table._repr_markdown_()
+    assert md.startswith('Settings at `budget = "smoke"`:') and "| tasks.n\\_seeds | 3 |" in md
+    assert "'a\\|b'" in md   # a pipe would end the cell
+    assert str(table).splitlines()[1].split() == ["n", "5000"]
+    with pytest.raises(ValueError, match="mapping"):
+        report.settings_table([("n", 1)])
