@@ -627,7 +627,7 @@ def _flag_few_pairs(res: MIEstimate) -> None:
         return
     note = (f"the held-out partition term rests on about {res.ess:.0f} effective marginal pairs "
             f"(Kish's ESS of e^T, fewer than {MIN_EFFECTIVE_PAIRS}): a few extreme samples decide "
-            "the estimate. Pass preprocess='gaussianize' (or squash long tails, e.g. np.arcsinh), or use "
+            "the estimate. Keep the default preprocess='gaussianize' (or squash long tails, e.g. np.arcsinh), or use "
             "estimator='smile' or 'ksg'.")
     _flag(res, "few_pairs", note)
 
