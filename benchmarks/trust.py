@@ -82,18 +82,14 @@ def run_one_estimator(spec: str, tasks, n: int, seeds, kwargs: dict) -> list[dic
 
 
 def summarise(rows: list[dict]) -> dict:
-    """The issue's four accuracy numbers over a list of rows."""
-    err = np.array([r["mi"] - r["truth"] for r in rows])
-    rel = np.abs(err) / np.array([r["truth"] for r in rows])
-    warned = np.array([r["warned"] for r in rows])
-    has = np.array([r["covered"] is not None for r in rows])
-    covered = np.array([bool(r["covered"]) for r in rows])
-    close = rel <= 0.10
-    return {"runs": len(rows), "mae": float(np.mean(np.abs(err))),
-            "unflagged_off_30": int(np.sum((rel > 0.30) & ~warned)),
-            "coverage": float(covered[~warned & has].mean()) if (~warned & has).any() else math.nan,
-            "false_alarms": float(warned[close].mean()) if close.any() else math.nan,
-            "warned": float(warned.mean()), "seconds": float(np.mean([r["seconds"] for r in rows]))}
+    """The issue's four accuracy numbers over a list of rows (:func:`minebook.beyond_normal.trust_counts`)."""
+    covered = [math.nan if r["covered"] is None else float(r["covered"]) for r in rows]
+    counts = bn.trust_counts([r["mi"] for r in rows], [r["truth"] for r in rows],
+                             [r["warned"] for r in rows], covered)
+    return {"runs": len(rows), "mae": counts["mae"], "unflagged_off_30": counts["unflagged_off_30"],
+            "coverage": counts["coverage"], "false_alarms": counts["false_alarms"],
+            "warned": float(np.mean([r["warned"] for r in rows])),
+            "seconds": float(np.mean([r["seconds"] for r in rows]))}
 
 
 def time_default_call(dims=(5, 25), n: int = 5000) -> dict:

@@ -33,7 +33,7 @@ __all__ = [
     "student_t_entropy_term", "student_t_mi_correction", "student_t_mi", "sample_student_t",
     "student_t_logpdf", "student_t_log_ratio", "gaussian_baseline_mi",
     "Task", "gaussian_task", "transformed_task", "student_t_task", "two_pair_cov",
-    "beyond_normal_tasks", "trust_tasks", "run_estimators",
+    "beyond_normal_tasks", "trust_tasks", "run_estimators", "trust_counts",
 ]
 
 
@@ -301,3 +301,28 @@ def run_estimators(tasks: Sequence[Task], n: int, seeds: Sequence[int], estimato
                 ess[est] = np.asarray([r.ess for r in res], dtype=float).reshape(shape)
         out[est] = np.asarray(values, dtype=float).reshape(shape)
     return out
+
+
+def trust_counts(mi, truth, flagged, covered) -> dict:
+    """What the book promises of a set of estimates with known MI: a flag, or a covering interval.
+
+    ``mi``, ``truth``: ``(R,)`` estimates and true values, nats; ``flagged``: ``(R,)`` whether a
+    check fired (``bool(MIEstimate.flags)``); ``covered``: ``(R,)`` whether the 95% interval
+    contains the truth, NaN where an estimator has no interval. Returns ``off_30`` and
+    ``close_10`` (``(R,)`` masks: more than 30% / at most 10% of the truth off), ``mae`` (nats),
+    ``unflagged_off_30`` (count), ``coverage`` (fraction of unflagged runs with an interval whose
+    interval covers the truth; NaN without any) with ``n_unflagged_with_interval``, and
+    ``false_alarms`` (fraction of the ``close_10`` runs that were flagged; NaN without any).
+    Chapter 12 and ``benchmarks/trust.py``.
+    """
+    mi, truth = np.asarray(mi, dtype=float), np.asarray(truth, dtype=float)
+    flagged = np.asarray(flagged, dtype=bool)
+    covered = np.asarray(covered, dtype=float)
+    rel = np.abs(mi - truth) / truth
+    off_30, close_10 = rel > 0.30, rel <= 0.10
+    judged = ~flagged & ~np.isnan(covered)
+    return {"off_30": off_30, "close_10": close_10, "mae": float(np.mean(np.abs(mi - truth))),
+            "unflagged_off_30": int(np.sum(off_30 & ~flagged)),
+            "n_unflagged_with_interval": int(judged.sum()),
+            "coverage": float(covered[judged].mean()) if judged.any() else float("nan"),
+            "false_alarms": float(flagged[close_10].mean()) if close_10.any() else float("nan")}

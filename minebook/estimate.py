@@ -583,7 +583,7 @@ def _flag_below_gaussian(res: MIEstimate, pair) -> None:
 
     x, z = pair
     try:
-        baseline = gaussian_baseline_mi(MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z))
+        baseline = gaussian_baseline_mi(*_preprocess_all(x, z, "gaussianize"))
     except (ValueError, np.linalg.LinAlgError):
         return
     if _well_above(baseline, res):

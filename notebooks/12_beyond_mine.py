@@ -942,9 +942,11 @@ flagged = np.array([bool(r.flags) for r in default_runs])
 covers = np.array(
     [r.interval[0] <= t.mi <= r.interval[1] for r, t in zip(default_runs, tasks, strict=True)]
 )
-off_30 = np.abs(default_err) > 0.3 * truth_t
-close_10 = np.abs(default_err) <= 0.1 * truth_t
-unflagged_misses = [t.name for t, o, f in zip(tasks, off_30, flagged, strict=True) if o and not f]
+counts = bn.trust_counts(default_mi, truth_t, flagged, covers)
+close_10 = counts["close_10"]
+unflagged_misses = [
+    t.name for t, o, f in zip(tasks, counts["off_30"], flagged, strict=True) if o and not f
+]
 
 # %% tags=["nbval-check-output"]
 print(f"estimate_mi(x, z) with no arguments, n = {tc['n']}, one data set per task (nats)")

@@ -110,3 +110,13 @@ def test_run_estimators_shapes():
         assert v.shape == (2, 2) and np.all(np.isfinite(v))
     assert set(ess) == {"mine"} and ess["mine"].shape == (2, 2)
     assert np.all((ess["mine"] >= 1) & (ess["mine"] <= 100 * 20 + 1e-6))  # 100 held-out rows x 20 shifts
+
+
+def test_trust_counts_flag_or_cover():
+    counts = bn.trust_counts(mi=[0.95, 0.5, 0.5, 1.9], truth=[1.0, 1.0, 1.0, 2.0],
+                             flagged=[False, False, True, True], covered=[1.0, 0.0, 0.0, float("nan")])
+    assert counts["off_30"].tolist() == [False, True, True, False]
+    assert counts["close_10"].tolist() == [True, False, False, True]
+    assert counts["unflagged_off_30"] == 1 and counts["n_unflagged_with_interval"] == 2
+    assert counts["coverage"] == pytest.approx(0.5) and counts["false_alarms"] == pytest.approx(0.5)
+    assert counts["mae"] == pytest.approx((0.05 + 0.5 + 0.5 + 0.1) / 4)
