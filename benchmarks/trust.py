@@ -30,12 +30,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 import minebook as mb
@@ -77,6 +80,8 @@ def run_one_estimator(spec: str, tasks, n: int, seeds, kwargs: dict) -> list[dic
                          "flags": list(res.flags) if res is not None else [],
                          "covered": (bool(res.interval[0] <= task.mi <= res.interval[1])
                                      if has_interval else None),
+                         "interval": list(res.interval) if has_interval else None,
+                         "train_mi": res.train_mi if res is not None else math.nan,
                          "seconds": time.perf_counter() - start})
     return rows
 
@@ -144,6 +149,22 @@ def check_targets(s: dict, seconds: dict) -> list[tuple[str, bool, str]]:
     ] + ([timing] if seconds else [])
 
 
+def reused_rows(paths, rerun, tasks, n_seeds: int) -> dict[str, list[dict]]:
+    """Rows of estimators not in ``rerun`` from earlier ``--json`` files, checked to cover the same
+    tasks and seeds (the first file that has an estimator wins)."""
+    out = {}
+    want = {(t.name, s) for t in tasks for s in range(n_seeds)}
+    for path in paths:
+        for est, rows in json.loads(Path(path).read_text()).items():
+            if est in rerun or est in out:
+                continue
+            have = {(r["task"], r["seed"]) for r in rows}
+            if have != want:
+                raise SystemExit(f"{path}: the rows of {est!r} are for other tasks or seeds than this run's")
+            out[est] = rows
+    return out
+
+
 def write_readme(text: str) -> None:
     readme = ROOT / "README.md"
     body = readme.read_text()
@@ -156,7 +177,7 @@ def write_readme(text: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--estimators", nargs="+", default=["mine", "mine:standardize", "ksg", "gaussian"],
+    parser.add_argument("--estimators", nargs="*", default=["mine", "mine:standardize", "ksg", "gaussian"],
                         help="estimator names, optionally with a preprocessing: mine:standardize")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n", type=int, default=5000)
@@ -164,27 +185,36 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="3x3 and 5x5, 1 seed, 500 steps")
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--reuse", type=Path, nargs="+", default=[],
+                        help="--json files of earlier runs (same tasks, n and seeds): their rows of "
+                             "estimators not in --estimators are reported as they are, not rerun")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     dims, seeds, kwargs = args.dims, range(args.seeds), {}
     if args.quick:
         dims, seeds, kwargs = [3, 5], range(1), {"steps": 500}
     tasks = bn.trust_tasks(dims)
-    per_estimator = {}
+    per_estimator, reused = {}, reused_rows(args.reuse, args.estimators, tasks, len(seeds))
     for est in args.estimators:
         start = time.perf_counter()
         per_estimator[est] = run_one_estimator(est, tasks, args.n, seeds,
                                                {} if est.startswith("ksg") else kwargs)
         print(f"{est}: {len(per_estimator[est])} estimates in {time.perf_counter() - start:.0f} s",
               file=sys.stderr)
+    per_estimator.update(reused)
     seconds = {} if args.quick else time_default_call()
     sizes = sorted({t.name.split()[0] for t in tasks}, key=lambda size: int(size.split("x")[0]))
     header = (f"n = {args.n}, {len(tasks)} tasks ({', '.join(sizes)}), "
               f"{len(seeds)} seed(s); error in nats; (w/r): runs with a warning / runs")
+    if reused:
+        header += (f"; the rows of {', '.join(reused)} are those of separate runs saved with --json "
+                   f"({', '.join(p.name for p in args.reuse)})")
     text = "\n\n".join([f"*{header}.*", summary_table(per_estimator), task_table(per_estimator, tasks)])
     if seconds:
         text += "\n\nOne `estimate_mi(x, z)` call with no arguments: " + ", ".join(
             f"{s:.1f} s at {d}x{d}" for d, s in seconds.items()) + "."
+    text += (f"\n\nMachine: {platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__}, "
+             f"{time.strftime('%Y-%m-%d')}. Command: `python benchmarks/trust.py {' '.join(argv or sys.argv[1:])}`.")
     if "mine" in per_estimator:
         checks = check_targets(summarise(per_estimator["mine"]), seconds)
         text += "\n\nTargets for the default estimator:\n\n" + "\n".join(

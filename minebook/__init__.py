@@ -6,7 +6,7 @@ Quick start::
     x, z = mb.correlated_gaussian(20_000, d=1, rho=0.9, seed=0)
     est = mb.estimate_mi(x, z)            # MINE with the EMA correction, 3 critics
     print(est.mi, mb.gaussian_mi(0.9))    # ~0.83 nats, held-out
-    print(est.interval, est.flags)        # read-out and seed noise; the checks that fired
+    print(est.interval, est.flags)        # noise, up to the training read-out; checks that fired
 
 Every value is in nats. Each function's docstring names the chapter that introduces it.
 """

@@ -62,7 +62,7 @@ class MIEstimate:
     """The result of one estimate (chapter 3).
 
     Attributes: ``mi`` (nats, on held-out samples that training never saw; from
-    :func:`estimate_mi` the mean over ``n_critics`` critics trained with different seeds),
+    :func:`estimate_mi` the median over ``n_critics`` critics trained with different seeds),
     ``mi_std`` (its standard error: the held-out read-out's, delta method, combined with the
     seed-to-seed spread of the critics, see :func:`estimate_mi`; NaN for KSG), ``read_out_std``
     (the read-out's part alone), ``seed_std`` (the standard deviation of the estimates of the
@@ -83,8 +83,14 @@ class MIEstimate:
     climbing at the end), ``"near_ceiling"`` (the estimate is within a nat of the most that the
     read-out can show), ``"below_gaussian"`` (well below the Gaussian baseline of the normal
     scores, a sign of an undertrained critic) and ``"few_samples"`` (fewer than
-    :data:`MIN_ROWS_PER_DIM` training rows per input dimension), and from :func:`estimate_mi` also
-    ``"below_ksg"`` (well below the KSG estimate of the normal scores). See :data:`CHECKS`.
+    :data:`MIN_ROWS_PER_DIM` training rows per input dimension), ``"train_gap"`` (the critic
+    scores its own training pairs far higher than held-out ones: the truth may be well above the
+    estimate), and from :func:`estimate_mi` also ``"below_ksg"`` (well below the KSG estimate of
+    the normal scores). See :data:`CHECKS`.
+    ``train_mi``: the same read-out of the chosen critic on as many of its own training rows as
+    were held out (the same number of rows, so the two values carry the same finite-sample
+    bias): an optimistic value, the upper end of :attr:`interval` when above ``mi + 1.96 mi_std``
+    (NaN for KSG; from :func:`estimate_mi` the median over critics).
     """
 
     mi: float
@@ -108,17 +114,27 @@ class MIEstimate:
     read_out_std: float = float("nan")
     seed_std: float = float("nan")
     members: tuple = field(default=(), repr=False)
+    train_mi: float = float("nan")
 
     @property
     def interval(self) -> tuple[float, float]:
-        """An approximate 95% interval ``mi ± 1.96 mi_std`` (nats).
+        """An approximate 95% interval (nats): ``mi ± 1.96 mi_std``, its upper end raised to
+        :attr:`train_mi` when that is higher.
 
-        It covers the noise of the held-out read-out and, with several critics, the spread of
-        training over seeds: not the bias of the estimator. MINE and the other DV/NWJ/InfoNCE
-        estimators are lower bounds, so an estimate can sit below the truth with a tight interval;
-        the checks behind :attr:`flags` are there to catch that (chapter 3).
+        The symmetric part covers the noise of the held-out read-out and, with several critics,
+        the spread of training over seeds. The upper end also covers the gap between what the
+        critic scores on the pairs it was trained on and on new pairs: a critic fitted to a
+        finite sample scores its own pairs too high and new pairs too low, and the truth lies
+        between when that gap is what keeps the held-out estimate low (measured in chapter 12).
+        It does not cover a critic that is too small or too briefly trained to find the
+        dependence at all: then both values sit below the truth. MINE and the other
+        DV/NWJ/InfoNCE estimators are lower bounds, so an estimate can sit below the truth with
+        a tight interval; the checks behind :attr:`flags` are there to catch that (chapter 3).
         """
-        return (self.mi - 1.96 * self.mi_std, self.mi + 1.96 * self.mi_std)
+        low, high = self.mi - 1.96 * self.mi_std, self.mi + 1.96 * self.mi_std
+        if math.isfinite(self.train_mi):
+            high = max(high, self.train_mi)
+        return (low, high)
 
 
 def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int | None = None,
@@ -141,12 +157,15 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
     read-out's standard error (the root mean square of the critics'; they read out the same
     sample, so combining them does not shrink it) with the seed-to-seed spread of training,
     ``sqrt(pi / 2) * seed_std / sqrt(n_critics)`` (the error of a median). So :attr:`MIEstimate.interval`
-    covers the noise of the read-out and of training; it does **not** cover the estimator's bias,
-    and MINE is a lower bound: an estimate can sit below the truth with a tight interval. The
-    checks behind :attr:`MIEstimate.flags` (each with a fix in ``message`` and a ``RuntimeWarning``)
-    look for that: the training curve still rising, an estimate near the ``log(n_test)`` ceiling,
-    a large shortfall from the Gaussian (CCA) or the KSG estimate of the normal scores, and too
-    few samples per dimension (:data:`CHECKS`). ``n_critics=1`` is the single critic of
+    covers the noise of the read-out and of training, and its upper end reaches up to the
+    critics' read-out on their own training rows (``train_mi``), which covers the part of the
+    bias that comes from fitting a finite sample; it does **not** cover a critic that never
+    found the dependence, and MINE is a lower bound: an estimate can sit below the truth with a
+    tight interval. The checks behind :attr:`MIEstimate.flags` (each with a fix in ``message``
+    and a ``RuntimeWarning``) look for that: the training curve still rising, an estimate near
+    the ``log(n_test)`` ceiling, a large gap between training and held-out read-outs, a large
+    shortfall from the Gaussian (CCA) or the KSG estimate of the normal scores, and too few
+    samples per dimension (:data:`CHECKS`). ``n_critics=1`` is the single critic of
     ``estimate_mi_many(..., seed=seed)[0]``, checks aside.
 
     Example::
@@ -186,7 +205,8 @@ def _combine_critics(members: list[MIEstimate]) -> MIEstimate:
         n_train=first.n_train, n_test=first.n_test, seconds=sum(m.seconds for m in members),
         n_val=first.n_val, selected_step=first.selected_step, batch_size=first.batch_size,
         ess=float(np.min([m.ess for m in members])), threads=first.threads,
-        n_critics=len(members), read_out_std=read_out, seed_std=spread, members=tuple(members))
+        n_critics=len(members), read_out_std=read_out, seed_std=spread, members=tuple(members),
+        train_mi=float(np.median([m.train_mi for m in members])))
 
 
 def default_settings(n: int, dx: int, dz: int, estimator: str = "mine") -> dict:
@@ -381,6 +401,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                                            n_checkpoints if n_val else 0)
         mi, mi_std = runner.read_out(estimator, tau, n_shuffles, batch_size)
         ess = runner.read_out_ess
+        train_mi = runner.in_sample(estimator, tau, n_shuffles, batch_size)
     seconds = time.perf_counter() - start
     results = []
     for j in range(len(data)):
@@ -389,7 +410,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          critic=runner.member_critic(j), n_train=n_train - n_val, n_test=n_test,
                          seconds=seconds / len(data), n_val=n_val,
                          selected_step=int(runner.selected_step[j]), ess=float(ess[j]),
-                         threads=n_threads, batch_size=batch_size, read_out_std=float(mi_std[j]))
+                         threads=n_threads, batch_size=batch_size, read_out_std=float(mi_std[j]),
+                         train_mi=float(train_mi[j]))
         if checks:
             _run_checks(res, data[j], ksg=False)
         else:
@@ -409,6 +431,7 @@ def _run_checks(res: MIEstimate, pair, ksg: bool) -> None:
     _flag_still_rising(res)
     _flag_near_ceiling(res, res.n_test, res.batch_size)
     _flag_few_samples(res, pair)
+    _flag_train_gap(res)
     _flag_below_gaussian(res, pair)
     if ksg:
         _flag_below_ksg(res, pair)
@@ -526,10 +549,13 @@ def _flag(res: MIEstimate, name: str, note: str) -> None:
 #: ``few_samples``: fewer than ``MIN_ROWS_PER_DIM`` training rows per dimension of ``(x, z)``;
 #: ``below_ksg`` (:func:`estimate_mi` only): KSG (k = 3) on the normal scores of at most
 #: ``KSG_ROWS`` rows (``KSG_ROWS_LOW_DIM`` when ``dx + dz <= 10``) exceeds the estimate by the same
-#: margins. KSG is biased low in many dimensions, so it rarely exceeds an accurate estimate.
+#: margins. KSG is biased low in many dimensions, so it rarely exceeds an accurate estimate;
+#: ``train_gap``: the critic's read-out on its own training rows (``MIEstimate.train_mi``) exceeds
+#: the held-out estimate by more than ``GAP_MIN`` nats and ``GAP_FRACTION`` of it, so the truth may
+#: lie more than 30% above the estimate.
 CHECKS = dict(RISE_MIN=0.05, RISE_FRACTION=0.03, CEILING_MARGIN=1.0, BASELINE_MARGIN=0.02,
               BASELINE_GAP=0.05, BASELINE_FRACTION=0.05, MIN_ROWS_PER_DIM=20, KSG_ROWS=2000,
-              KSG_ROWS_LOW_DIM=10_000)
+              KSG_ROWS_LOW_DIM=10_000, GAP_MIN=0.1, GAP_FRACTION=0.3)
 MIN_ROWS_PER_DIM = CHECKS["MIN_ROWS_PER_DIM"]
 
 
@@ -546,6 +572,23 @@ def _flag_still_rising(res: MIEstimate) -> None:
               f"the training estimate was still rising at the end ({m9:.2f} -> {m10:.2f} nats over the "
               "last two tenths of the steps): the critic is undertrained and the estimate likely low. "
               f"Pass more steps (e.g. steps={2 * len(h)}) or a larger lr.")
+
+
+def _flag_train_gap(res: MIEstimate) -> None:
+    """Warn when the critic scores its training pairs far higher than new ones (chapter 3).
+
+    ``train_mi - mi`` above ``max(GAP_MIN, GAP_FRACTION * mi)``: the critic fitted its sample
+    more than the dependence, and the truth may lie anywhere up to ``train_mi``, more than 30%
+    above the estimate (the largest error the book accepts without a warning).
+    """
+    gap = res.train_mi - res.mi
+    if not math.isfinite(gap) or gap <= max(CHECKS["GAP_MIN"], CHECKS["GAP_FRACTION"] * max(res.mi, 0.0)):
+        return
+    _flag(res, "train_gap",
+          f"the critic scores {res.train_mi:.2f} nats on its own training pairs and {res.mi:.2f} on "
+          "held-out pairs: it fitted its sample more than the dependence, and the MI may lie "
+          f"anywhere up to about {res.train_mi:.2f} nats (the interval's upper end). More samples "
+          "narrow the gap.")
 
 
 def _flag_near_ceiling(res: MIEstimate, n_test: int, batch_size: int) -> None:
@@ -818,6 +861,22 @@ class _Ensemble:
         value, std = self._estimate(x, z, estimator, tau, shifts, batch_size)
         self.read_out_ess = self._last_ess
         return value, std
+
+    @torch.no_grad()
+    def in_sample(self, estimator, tau, n_shuffles, batch_size):
+        """The read-out of :meth:`read_out` on the first ``n_test`` training rows, ``(K,)``.
+
+        The same estimator, shifts and number of rows as the held-out read-out, on pairs the
+        critic was fit to: an optimistic value (``MIEstimate.train_mi``). Called after
+        :meth:`read_out`, so it leaves the held-out numbers as they were.
+        """
+        m = min(self.x_test.shape[1], self.x_train.shape[1])
+        x, z = self.x_train[:, :m], self.z_train[:, :m]
+        if estimator == "infonce":
+            passes = n_shuffles if self.critic.separable else 1
+            return _infonce_read_out(self.critic, x, z, min(batch_size, m), passes, self.generators)[0]
+        shifts = self._draw_shifts(m, n_shuffles)
+        return self._estimate(x, z, estimator, tau, shifts, batch_size)[0]
 
     def _draw_shifts(self, n: int, n_shifts: int) -> torch.Tensor:
         """``(K, min(n_shifts, n - 1))`` distinct cyclic shifts in ``[1, n)`` per member."""

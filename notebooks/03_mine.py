@@ -192,6 +192,10 @@ print(
     f"training batches   {est.n_train} train rows, {est.n_test} held-out rows, "
     f"{len(est.history)} steps"
 )
+print(
+    f"on training rows   {est.train_mi:.4f} nats (est.train_mi); interval "
+    f"[{est.interval[0]:.4f}, {est.interval[1]:.4f}]"
+)
 print(f"diverged: {est.diverged}")
 assert not est.diverged, est.message
 if budget == "full":
@@ -456,15 +460,19 @@ plt.show()
 # %% [markdown]
 # ## Can you trust the number?
 #
-# `est.interval` is $\hat I \pm 1.96\,$`est.mi_std`, and `est.mi_std` has two parts: the
-# standard error of the held-out read-out given the trained critics (`est.read_out_std`), and
-# the spread of the three critics trained with different seeds and splits (`est.seed_std`,
-# divided by $\sqrt 3$ and scaled for a median). So it covers the noise of reading out and of
-# training. It says nothing about how far the critics are from the optimal one: a DV estimate is
-# a *lower bound* evaluated with the critic we have, and critics that all missed the same part of
-# the dependence give a value below the truth with an interval just as tight. `estimate_mi`
-# therefore runs checks after every estimate; each that fires is named in `est.flags`, explained
-# in `est.message` with a fix, and raised as a `RuntimeWarning`:
+# `est.interval` starts from $\hat I \pm 1.96\,$`est.mi_std`, and `est.mi_std` has two parts:
+# the standard error of the held-out read-out given the trained critics (`est.read_out_std`),
+# and the spread of the three critics trained with different seeds and splits (`est.seed_std`,
+# divided by $\sqrt 3$ and scaled for a median). Its upper end is then raised to
+# `est.train_mi` when that is higher: the same read-out of the chosen critics on as many of
+# their own *training* rows as were held out. A critic fitted to a finite sample scores the
+# pairs it has seen too high and new pairs too low, so the truth tends to lie between the two
+# read-outs when fitting the sample is what holds the held-out value down. What no interval can
+# show is a critic that never found part of the dependence: a DV estimate is a *lower bound*
+# evaluated with the critic we have, and critics that all missed the same part give a value
+# below the truth on training and held-out rows alike, with an interval just as tight.
+# `estimate_mi` therefore runs checks after every estimate; each that fires is named in
+# `est.flags`, explained in `est.message` with a fix, and raised as a `RuntimeWarning`:
 #
 # | flag | fires when | the fix it names |
 # |---|---|---|
@@ -475,6 +483,7 @@ plt.show()
 # | `below_gaussian` | far below the Gaussian (CCA) MI of the normal scores of $x$ and $z$ | more steps, a wider critic, `preprocess="gaussianize"` |
 # | `below_ksg` | far below KSG ($k = 3$) on the normal scores of up to 2000 rows, itself usually low | more samples or steps; report KSG beside it |
 # | `few_samples` | fewer than 20 training rows per input dimension | more samples, fewer dimensions |
+# | `train_gap` | `est.train_mi` exceeds the estimate by more than 0.1 nats and 30% of it: the truth may be more than 30% higher | more samples |
 #
 # The contract these aim at: either an estimate carries a flag, or its interval covers the truth.
 # [Chapter 12](12_beyond_mine.ipynb) measures how far that holds on tasks with known MI that the
@@ -534,10 +543,11 @@ if budget == "full":
 #   for MINE-f.
 # - `mb.estimate_mi` chooses its settings from the sample (`mb.default_settings`), maps each
 #   coordinate to normal scores (MI-preserving) and reports the median of three critics.
-# - The reported interval covers the read-out's noise and the seed-to-seed spread of training,
-#   not the bias: a lower bound can sit far below the truth with a tight interval. Heavy tails
-#   are the classic case, which the normal scores fix; `est.flags` names the checks that caught
-#   a doubtful estimate.
+# - The reported interval covers the read-out's noise, the seed-to-seed spread of training and,
+#   through its upper end `est.train_mi`, the gap that fitting a finite sample leaves; not a
+#   critic that missed the dependence: a lower bound can sit far below the truth with a tight
+#   interval. Heavy tails are the classic case, which the normal scores fix; `est.flags` names
+#   the checks that caught a doubtful estimate.
 
 # %% tags=["nbval-check-output"]
 first_ok = abs(est.mi - truth) < 0.05 + 3 * est.mi_std

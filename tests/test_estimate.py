@@ -462,3 +462,43 @@ def test_ksg_few_samples_message_speaks_of_neighbours():
     with pytest.warns(RuntimeWarning, match="nearest neighbours"):
         res = mb.estimate_mi(x, z, estimator="ksg")
     assert res.flags == ("few_samples",)
+
+
+# ----------------------------------------------------------------------------- train_mi, train_gap
+def test_train_mi_is_the_read_out_on_training_rows_and_raises_the_interval():
+    x, z = mb.correlated_gaussian(1200, d=5, rho=0.0, seed=3)  # independent: any gap is fitting noise
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = mb.estimate_mi(x, z, hidden=(256, 256), steps=1500, n_shuffles=5)
+    assert all(math.isfinite(m.train_mi) for m in res.members)
+    assert res.train_mi == float(np.median([m.train_mi for m in res.members]))
+    assert res.train_mi > res.mi + 0.1  # a wide critic on 900 rows scores its own pairs higher
+    assert res.interval[1] == max(res.mi + 1.96 * res.mi_std, res.train_mi)
+    assert res.interval[0] == res.mi - 1.96 * res.mi_std
+    assert "train_gap" in res.flags and "More samples" in res.message
+
+
+def test_train_mi_for_infonce_and_not_for_ksg():
+    x, z = small_data()
+    nce = mb.estimate_mi(x, z, estimator="infonce", n_critics=1, **SMALL)
+    assert math.isfinite(nce.train_mi)
+    ksg = mb.estimate_mi(x, z, estimator="ksg")
+    assert math.isnan(ksg.train_mi) and all(math.isnan(v) for v in ksg.interval)  # KSG: no interval
+
+
+def test_train_gap_threshold():
+    from minebook.estimate import CHECKS, _flag_train_gap
+
+    wide = MIEstimate(mi=0.22, mi_std=0.03, estimator="mine", train_mi=0.55)
+    with pytest.warns(RuntimeWarning, match="own training pairs"):
+        _flag_train_gap(wide)
+    assert wide.flags == ("train_gap",) and "up to about 0.55 nats" in wide.message
+    close = MIEstimate(mi=0.96, mi_std=0.04, estimator="mine", train_mi=0.96 + 0.29 * 0.96)
+    _flag_train_gap(close)  # within GAP_FRACTION = 0.3 of the estimate
+    assert close.flags == () and CHECKS["GAP_FRACTION"] == 0.3
+    tiny = MIEstimate(mi=0.0, mi_std=0.01, estimator="mine", train_mi=0.09)
+    _flag_train_gap(tiny)  # below GAP_MIN = 0.1 nats
+    assert tiny.flags == ()
+    unknown = MIEstimate(mi=0.5, mi_std=0.01, estimator="mine")  # train_mi NaN
+    _flag_train_gap(unknown)
+    assert unknown.flags == () and unknown.interval == pytest.approx((0.5 - 0.0196, 0.5 + 0.0196))

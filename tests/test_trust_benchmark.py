@@ -41,3 +41,18 @@ def test_summarise_counts_the_issue_targets(trust):
 def test_summarise_without_intervals_reports_nan_coverage(trust):
     s = trust.summarise([_row(1.0, 1.0, False, None)])
     assert math.isnan(s["coverage"]) and s["false_alarms"] == 0.0
+
+
+def test_reused_rows_must_match_the_tasks_and_seeds(trust, tmp_path):
+    import json
+
+    from minebook import beyond_normal as bn
+
+    tasks = bn.trust_tasks([3])
+    rows = [{**_row(t.mi, t.mi, False, True), "task": t.name, "seed": s} for t in tasks for s in range(2)]
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps({"ksg": rows, "mine": rows}))
+    reused = trust.reused_rows([path], ["mine"], tasks, 2)
+    assert list(reused) == ["ksg"] and len(reused["ksg"]) == 2 * len(tasks)  # mine is rerun
+    with pytest.raises(SystemExit, match="other tasks or seeds"):
+        trust.reused_rows([path], ["mine"], tasks, 3)
