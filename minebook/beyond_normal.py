@@ -310,8 +310,8 @@ def trust_counts(mi, truth, flagged, covered) -> dict:
     check fired (``bool(MIEstimate.flags)``); ``covered``: ``(R,)`` whether the 95% interval
     contains the truth, NaN where an estimator has no interval. Returns ``off_30`` and
     ``close_10`` (``(R,)`` masks: more than 30% / at most 10% of the truth off), ``mae`` (nats),
-    ``unflagged_off_30`` (count), ``coverage`` (fraction of unflagged runs with an interval whose
-    interval covers the truth; NaN without any) with ``n_unflagged_with_interval``, and
+    ``unflagged_off_30`` (count), ``coverage`` (among the unflagged runs that have an interval,
+    the fraction whose interval covers the truth; NaN without any) with ``n_unflagged_with_interval``, and
     ``false_alarms`` (fraction of the ``close_10`` runs that were flagged; NaN without any).
     Chapter 12 and ``benchmarks/trust.py``.
     """

@@ -852,14 +852,10 @@ class _Ensemble:
         per member: every held-out x and z is used ``n_shuffles`` times and no joint pair is
         ever counted as a marginal one. InfoNCE: held-out batches of ``batch_size``.
         """
-        x, z = self.x_test, self.z_test
         self.read_out_ess = np.full(self.K, np.nan)
-        if estimator == "infonce":
-            passes = n_shuffles if self.critic.separable else 1
-            return _infonce_read_out(self.critic, x, z, batch_size, passes, self.generators)
-        shifts = self._draw_shifts(x.shape[1], n_shuffles)
-        value, std = self._estimate(x, z, estimator, tau, shifts, batch_size)
-        self.read_out_ess = self._last_ess
+        value, std = self._read(self.x_test, self.z_test, estimator, tau, n_shuffles, batch_size)
+        if estimator != "infonce":
+            self.read_out_ess = self._last_ess
         return value, std
 
     @torch.no_grad()
@@ -871,12 +867,18 @@ class _Ensemble:
         :meth:`read_out`, so it leaves the held-out numbers as they were.
         """
         m = min(self.x_test.shape[1], self.x_train.shape[1])
-        x, z = self.x_train[:, :m], self.z_train[:, :m]
+        return self._read(self.x_train[:, :m], self.z_train[:, :m], estimator, tau, n_shuffles,
+                          batch_size)[0]
+
+    def _read(self, x, z, estimator, tau, n_shuffles, batch_size):
+        """The estimator's read-out on rows ``x (K, n, dx)``, ``z (K, n, dz)`` with fresh shifts
+        (InfoNCE: re-batched passes) from the members' generators: value, std ``(K,)``."""
         if estimator == "infonce":
             passes = n_shuffles if self.critic.separable else 1
-            return _infonce_read_out(self.critic, x, z, min(batch_size, m), passes, self.generators)[0]
-        shifts = self._draw_shifts(m, n_shuffles)
-        return self._estimate(x, z, estimator, tau, shifts, batch_size)[0]
+            return _infonce_read_out(self.critic, x, z, min(batch_size, x.shape[1]), passes,
+                                     self.generators)
+        shifts = self._draw_shifts(x.shape[1], n_shuffles)
+        return self._estimate(x, z, estimator, tau, shifts, batch_size)
 
     def _draw_shifts(self, n: int, n_shifts: int) -> torch.Tensor:
         """``(K, min(n_shifts, n - 1))`` distinct cyclic shifts in ``[1, n)`` per member."""
