@@ -46,9 +46,13 @@ class MarginalGaussianizer:
     ``fit(a (n, d))`` keeps, for each coordinate, at most ``max_knots`` knots: the training
     order statistics at probabilities ``p_i = (i + 1/2) / m`` and their normal scores
     ``Phi^{-1}(p_i)`` (tied knots, e.g. of a discrete coordinate, merged with their mean score).
-    ``__call__(a (N, d)) -> (N, d)`` interpolates linearly between knots and extrapolates with the
-    slope of the end segments, so the map is strictly increasing on the whole line (invertible)
-    and finite for any finite input. A constant coordinate maps to 0.
+    ``__call__(a (N, d)) -> (N, d)`` interpolates linearly between knots; beyond the end knots it
+    continues logarithmically, ``q_end + dq * log1p(t)`` with ``t`` the distance past the end knot
+    in widths ``w`` of the end segment and ``dq`` that segment's rise (the same value and slope at
+    the knot). So the map is strictly increasing on the whole line (invertible) and finite for
+    any finite input, and a value 1000 end-widths out scores ``7 dq`` past the end, not
+    ``1000 dq`` (a Student-t with 2 degrees of freedom at n = 10^5 gave scores in the thousands
+    with a linear extension). A constant coordinate maps to 0.
     """
 
     def __init__(self, knots: list[np.ndarray], scores: list[np.ndarray]):
@@ -100,13 +104,13 @@ class MarginalGaussianizer:
 
 
 def _interp_extrapolate(x: np.ndarray, v: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Piecewise-linear ``x -> q`` through knots ``(v, q)``, extended by the end slopes."""
+    """Piecewise-linear ``x -> q`` through knots ``(v, q)``, continued by :func:`_tail` past the ends."""
     if len(v) == 1:
         return np.zeros_like(x)
     y = np.interp(x, v, q)
     lo, hi = x < v[0], x > v[-1]
-    y[lo] = q[0] + (x[lo] - v[0]) * (q[1] - q[0]) / (v[1] - v[0])
-    y[hi] = q[-1] + (x[hi] - v[-1]) * (q[-1] - q[-2]) / (v[-1] - v[-2])
+    y[lo] = q[0] - (q[1] - q[0]) * np.log1p((v[0] - x[lo]) / (v[1] - v[0]))
+    y[hi] = q[-1] + (q[-1] - q[-2]) * np.log1p((x[hi] - v[-1]) / (v[-1] - v[-2]))
     return y
 
 
@@ -114,9 +118,12 @@ def _torch_interp(x: torch.Tensor, v: torch.Tensor, q: torch.Tensor) -> torch.Te
     """:func:`_interp_extrapolate` in torch (the segment of each ``x`` by ``searchsorted``)."""
     if len(v) == 1:
         return torch.zeros_like(x)
-    i = torch.searchsorted(v, x).clamp(1, len(v) - 1)  # segment [v[i-1], v[i]], end ones extended
+    i = torch.searchsorted(v, x).clamp(1, len(v) - 1)  # segment [v[i-1], v[i]]
     v0, v1, q0, q1 = v[i - 1], v[i], q[i - 1], q[i]
-    return q0 + (x - v0) * (q1 - q0) / (v1 - v0)
+    inside = q0 + (x - v0) * (q1 - q0) / (v1 - v0)
+    below = q[0] - (q[1] - q[0]) * torch.log1p((v[0] - x).clamp(min=0) / (v[1] - v[0]))
+    above = q[-1] + (q[-1] - q[-2]) * torch.log1p((x - v[-1]).clamp(min=0) / (v[-1] - v[-2]))
+    return torch.where(x < v[0], below, torch.where(x > v[-1], above, inside))
 
 
 class GaussianizedCritic(torch.nn.Module):

@@ -484,6 +484,7 @@ plt.show()
 # | `below_ksg` | far below KSG ($k = 3$) on the normal scores of up to 2000 rows, itself usually low | more samples or steps; report KSG beside it |
 # | `few_samples` | fewer than 20 training rows per input dimension | more samples, fewer dimensions |
 # | `train_gap` | `est.train_mi` exceeds the estimate by more than 0.1 nats and 30% of it: the truth may be more than 30% higher | more samples |
+# | `tail_dependence` | of the rows whose $x$ is among the 5% largest (Mahalanobis norm of its normal scores), far more also have $z$ among its 5% largest than for a Gaussian with the same correlations: dependence in the tails, as in Student-t data, which critics learn slowly | read it as a lower bound; more samples |
 #
 # The contract these aim at: either an estimate carries a flag, or its interval covers the truth.
 # [Chapter 12](12_beyond_mine.ipynb) measures how far that holds on tasks with known MI that the

@@ -1000,23 +1000,112 @@ if budget == "full":
 # - **Joint distortions.** The spiral rotates pairs of coordinates by an angle that depends on
 #   their radius: no map of one coordinate at a time undoes it, and the default still falls more
 #   than 0.2 nats short. The `train_gap` check flags it: the critics score their own training
-#   pairs far higher than new ones (0.73 against 0.50 nats), so the truth may be well above the
+#   pairs far higher than new ones (0.73 against 0.51 nats), so the truth may be well above the
 #   estimate (KSG on the normal scores also finds more, but inside that wider interval).
 # - **Fitting the sample, and missing the dependence.** On the identity-dispersion Student-t,
 #   whose MI (0.29 nats) comes only from the shared scale of $x$ and $z$, the held-out estimate
 #   is low because the critics fit their training pairs more than the dependence: their
 #   read-out on those pairs is well above the truth, the interval's upper end covers it, and
 #   `train_gap` warns that the estimate could be more than 30% low. On the two correlated
-#   Student-t tasks both read-outs are low (1.16 held out against 1.31, and the interval, whose
-#   upper end is the read-out on training rows, stops at 1.26): the critics found the correlation
-#   and only part of the scale term, no check fires, and the interval misses. That is the lower bound's blind spot that no interval built
-#   from the critic's own numbers can see.
+#   Student-t tasks both read-outs are low (1.18 held out against 1.31, and the interval, whose
+#   upper end is the read-out on training rows, stops at 1.27): the critics found the correlation
+#   and only part of the scale term. That is the lower bound's blind spot, which no interval
+#   built from the critic's own numbers can see. It is not a shortage of read-out samples: the
+#   true log density ratio as the critic, read out the same way on as many rows, comes within
+#   0.03 nats of the truth (printed below), about 0.1 above the trained critics. The critics do
+#   not learn the scale term, and more samples help only slowly (`benchmarks/student_t.py` measures it at $5 \times 5$ up to
+#   $n = 50\,000$).
 #
-# The contract "a flag, or an interval that covers the truth" therefore holds here for the
-# Gaussian family, the spiral and the identity Student-t, but not for the correlated Student-t
-# tasks. `benchmarks/trust.py` runs the same count over 25 tasks from $3 \times 3$ to
-# $50 \times 50$ and two seeds each (the README has its table): there, too, the misses that no
-# check catches are the correlated Student-t tasks, with the $5 \times 5$ Gaussian close behind.
+# What the data do show is where that blind spot lies. In a Student-t, $x$ and $z$ share one
+# random scale, so when one is far out the other usually is too, far more often than their
+# correlations alone would make it. `mb.beyond_normal.joint_extremes` measures this on the normal
+# scores: of the rows whose $x$ is among the 5% largest (Mahalanobis norm within its block), the
+# fraction whose $z$ is too, against the same fraction in Gaussian samples with the same
+# canonical correlations. `estimate_mi` flags `tail_dependence` when the excess is above 0.1 and
+# 5 standard deviations of that Gaussian rate (`mb.estimate.CHECKS`). The check looks at the data alone,
+# so it cannot tell an accurate estimate from a poor one; what it says is "this is the kind of
+# data where chapter 12's critics read low".
+
+# %%
+tails = [bn.joint_extremes(*t.sample(tc["n"], 1000 * seed + tc["seeds"][0])) for t in tasks]
+# Not a Student-t: chapter 7's functional relation y = f(x) + 0.1 eps with a U-shaped f.
+u_x, u_y = mb.equitability_sample(tc["n"], lambda a: a**2, 0.1, seed=seed)
+u_truth = mb.equitability_mi(lambda a: a**2, 0.1)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeWarning)  # the flags are printed below
+    u_run = mb.estimate_mi(u_x, u_y, seed=seed, **cfg["default"])
+u_tail = bn.joint_extremes(u_x, u_y)
+
+
+def oracle_read_out(x, z, dispersion, n_test, n_shifts):
+    """The DV read-out of the true log density ratio on n_test rows (cyclic shifts as marginals), nats."""
+    x, z = x[:n_test], z[:n_test]
+    joint = bn.student_t_log_ratio(x, z, dispersion, 2.0)
+    marginal = np.concatenate(
+        [bn.student_t_log_ratio(x, np.roll(z, k, axis=0), dispersion, 2.0) for k in range(1, n_shifts + 1)]
+    )
+    t_joint, t_marg = torch.as_tensor(joint), torch.as_tensor(marginal)
+    return float(mb.bounds.dv_bound(t_joint, t_marg))
+
+
+oracle = {
+    i: oracle_read_out(
+        *tasks[i].sample(tc["n"], 1000 * seed + tc["seeds"][0]), disp, default_runs[i].n_test,
+        mb.DEFAULTS["n_shuffles"],
+    )
+    for i, disp in ((st, bn.two_pair_cov(3, 0.8)), (st_id, np.eye(6)))
+}
+
+# %% tags=["nbval-check-output"]
+print("x and z among their 5% largest together: the data sets of the default runs above")
+print(f"{'task':22s} {'observed':>8s} {'Gaussian':>8s} {'(sd)':>6s} | tail_dependence")
+for t, tail, r in zip(tasks, tails, default_runs, strict=True):
+    print(
+        f"{t.name:22s} {tail['observed']:8.2f} {tail['null_mean']:8.2f} ({tail['null_sd']:4.2f}) | "
+        f"{'yes' if 'tail_dependence' in r.flags else 'no'}"
+    )
+u_lo, u_hi = u_run.interval
+print(
+    f"{'x^2 + 0.1 eps (ch. 7)':22s} {u_tail['observed']:8.2f} {u_tail['null_mean']:8.2f} "
+    f"({u_tail['null_sd']:4.2f}) | {'yes' if 'tail_dependence' in u_run.flags else 'no'}: "
+    f"estimate {u_run.mi:.2f} [{u_lo:.2f}, {u_hi:.2f}] of {u_truth:.2f} nats"
+)
+for i, value in oracle.items():
+    print(
+        f"{tasks[i].name}: the true log density ratio as the critic reads out {value:.2f} nats on "
+        f"{default_runs[i].n_test} rows of the same data set (truth {tasks[i].mi:.2f}; trained critics "
+        f"{default_runs[i].mi:.2f})"
+    )
+student = [st, st_as, st_id]
+if budget == "full":
+    assert all("tail_dependence" in default_runs[i].flags for i in student), (
+        "every Student-t data set should show its shared scale"
+    )
+    assert not any("tail_dependence" in default_runs[i].flags for i in monotone), (
+        "a per-coordinate transform of a Gaussian has a Gaussian copula: no excess"
+    )
+    assert "tail_dependence" in u_run.flags and u_lo <= u_truth <= u_hi, (
+        "the U-shaped relation should be flagged and still covered"
+    )
+    assert all(abs(value - tasks[i].mi) < 0.15 for i, value in oracle.items()), (
+        "with the true critic the read-out itself should be close: the shortfall is training's"
+    )
+
+# %% [markdown]
+# The Student-t data sets are extreme together two and a half to eleven times as often as
+# Gaussian samples with their correlations, and the Gaussian family sits on its null, as it must: a monotone map of each
+# coordinate leaves the copula Gaussian. The spiral, a joint distortion, also stands out, and is
+# underestimated too. The check is not specific to Student-t data, and the last row shows its
+# cost: on $y = x^2 + 0.1\,\varepsilon$ with uniform $x$ (chapter 7's setting with a U-shaped
+# $f$) large $|x|$ always comes with large $y$, so it fires, although the critics read that
+# dependence well (the interval covers the truth). A `tail_dependence` flag says "data of the
+# kind where critics may read low", not "this estimate is low".
+#
+# The contract "a flag, or an interval that covers the truth" therefore holds on these eight
+# tasks, the correlated Student-t ones now through `tail_dependence`. `benchmarks/trust.py` runs
+# the same count over 25 tasks from $3 \times 3$ to $50 \times 50$ and two seeds each (the README
+# has its table): there the only unflagged runs whose interval misses are the $5 \times 5$
+# Gaussian family, by hundredths of a nat.
 
 # %% [markdown]
 # ## 4. Is there any dependence at all? A permutation test

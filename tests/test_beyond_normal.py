@@ -120,3 +120,27 @@ def test_trust_counts_flag_or_cover():
     assert counts["unflagged_off_30"] == 1 and counts["n_unflagged_with_interval"] == 2
     assert counts["coverage"] == pytest.approx(0.5) and counts["false_alarms"] == pytest.approx(0.5)
     assert counts["mae"] == pytest.approx((0.05 + 0.5 + 0.5 + 0.1) / 4)
+
+
+def test_joint_extremes_separates_student_t_from_gaussian_copulas():
+
+    tasks = {t.name: t for t in bn.beyond_normal_tasks(dim=5)}
+    for name in ("gaussian", "half_cube(gaussian)", "normal_cdf(gaussian)"):
+        r = bn.joint_extremes(*tasks[name].sample(5000, 0))
+        assert abs(r["excess"]) < 3 * r["null_sd"], (name, r)  # a Gaussian copula is its own null
+    for name in ("student_t", "asinh(student_t)", "student_t(identity)"):
+        r = bn.joint_extremes(*tasks[name].sample(5000, 0))
+        assert r["excess"] > 0.4 and r["excess"] > 10 * r["null_sd"], (name, r)  # one shared scale
+    x, z = tasks["student_t"].sample(3000, 1)
+    assert bn.joint_extremes(x, z) == bn.joint_extremes(x, z)  # seeded null: deterministic
+
+
+def test_joint_extremes_rates_and_rank_deficient_blocks():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4000, 2))
+    same = bn.joint_extremes(x, x.copy())
+    assert same["observed"] == pytest.approx(1.0) and same["null_mean"] > 0.99  # extremes coincide
+    indep = bn.joint_extremes(x, rng.standard_normal((4000, 3)))
+    assert indep["observed"] == pytest.approx(0.05, abs=0.03) and indep["null_mean"] == pytest.approx(0.05, abs=0.02)
+    dup = np.hstack([x, x[:, :1]])  # a repeated column: whitened within its rank
+    assert np.isfinite(bn.joint_extremes(dup, x)["observed"])

@@ -502,3 +502,31 @@ def test_train_gap_threshold():
     unknown = MIEstimate(mi=0.5, mi_std=0.01, estimator="mine")  # train_mi NaN
     _flag_train_gap(unknown)
     assert unknown.flags == () and unknown.interval == pytest.approx((0.5 - 0.0196, 0.5 + 0.0196))
+
+
+def test_tail_dependence_check_fires_on_student_t_data_only():
+    from minebook import beyond_normal as bn
+    from minebook.estimate import _flag_tail_dependence
+
+    tasks = {t.name: t for t in bn.beyond_normal_tasks(dim=5)}
+    heavy = MIEstimate(mi=1.1, mi_std=0.05, estimator="mine")
+    with pytest.warns(RuntimeWarning, match="dependence in the tails"):
+        _flag_tail_dependence(heavy, tasks["student_t"].sample(5000, 0))
+    assert heavy.flags == ("tail_dependence",) and "more samples" in heavy.message
+    for name in ("gaussian", "asinh(gaussian)"):
+        plain = MIEstimate(mi=1.0, mi_std=0.05, estimator="mine")
+        _flag_tail_dependence(plain, tasks[name].sample(5000, 0))
+        assert plain.flags == (), name
+
+
+def test_tail_dependence_is_checked_by_estimate_mi_and_for_ksg():
+    from minebook import beyond_normal as bn
+
+    x, z = bn.student_t_task(np.eye(4), 2, 2.0).sample(2000, 0)
+    with pytest.warns(RuntimeWarning, match="dependence in the tails"):
+        res = mb.estimate_mi(x, z, estimator="ksg")
+    assert "tail_dependence" in res.flags
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        many = mb.estimate_mi_many([(x, z)], steps=20, hidden=(8,), batch_size=64)[0]
+    assert "tail_dependence" not in many.flags  # estimate_mi only, like the KSG comparison

@@ -65,3 +65,18 @@ def test_gaussianize_rescues_heavy_tails_for_ksg_too():
     fixed = mb.estimate_mi(x_heavy, z, estimator="ksg", preprocess="gaussianize").mi
     truth = mb.gaussian_mi(0.9)
     assert abs(fixed - truth) < 0.1 and abs(fixed - truth) <= abs(raw - truth) + 1e-9
+
+
+def test_gaussianizer_tails_stay_tame_beyond_the_end_knots():
+    rng = np.random.default_rng(2)
+    a = rng.standard_t(2.0, size=(100_000, 1)) ** 3  # far heavier than the 2000 knots can follow
+    g = MarginalGaussianizer.fit(a[:75_000])
+    out = g(a)
+    assert np.abs(out).max() < 8  # a linear extension gave scores in the thousands
+    v, q = g.knots[0], g.scores[0]
+    for end, step in ((v[-1], v[-1] - v[-2]), (v[0], v[0] - v[1])):  # value and slope continuous
+        eps = 1e-6 * step
+        left, at, right = g(np.array([[end - eps], [end], [end + eps]]))[:, 0]
+        assert abs(right - at) == pytest.approx(abs(at - left), rel=1e-3)
+    far = np.array([[v[-1] + 1000 * (v[-1] - v[-2])]])
+    assert g(far)[0, 0] == pytest.approx(q[-1] + (q[-1] - q[-2]) * np.log(1001))
