@@ -1013,8 +1013,8 @@ if budget == "full":
 #   built from the critic's own numbers can see. It is not a shortage of read-out samples: the
 #   true log density ratio as the critic, read out the same way on as many rows, comes within
 #   0.03 nats of the truth (printed below), about 0.1 above the trained critics. The critics do
-#   not learn the scale term, and more samples help only slowly (`benchmarks/student_t.py` measures it at $5 \times 5$ up to
-#   $n = 50\,000$).
+#   not learn the scale term, and more samples help only slowly (`benchmarks/student_t.py`
+#   measures it at $5 \times 5$ up to $n = 50\,000$).
 #
 # What the data do show is where that blind spot lies. In a Student-t, $x$ and $z$ share one
 # random scale, so when one is far out the other usually is too, far more often than their
@@ -1022,9 +1022,9 @@ if budget == "full":
 # scores: of the rows whose $x$ is among the 5% largest (Mahalanobis norm within its block), the
 # fraction whose $z$ is too, against the same fraction in Gaussian samples with the same
 # canonical correlations. `estimate_mi` flags `tail_dependence` when the excess is above 0.1 and
-# 5 standard deviations of that Gaussian rate (`mb.estimate.CHECKS`). The check looks at the data alone,
-# so it cannot tell an accurate estimate from a poor one; what it says is "this is the kind of
-# data where chapter 12's critics read low".
+# 5 standard deviations of that Gaussian rate (`mb.estimate.CHECKS`). The check looks at the
+# data alone, so it cannot tell an accurate estimate from a poor one; what it says is "this is
+# the kind of data where chapter 12's critics read low".
 
 # %%
 tails = [bn.joint_extremes(*t.sample(tc["n"], 1000 * seed + tc["seeds"][0])) for t in tasks]
@@ -1038,12 +1038,11 @@ u_tail = bn.joint_extremes(u_x, u_y)
 
 
 def oracle_read_out(x, z, dispersion, n_test, n_shifts):
-    """The DV read-out of the true log density ratio on n_test rows (cyclic shifts as marginals), nats."""
+    """DV read-out of the true log density ratio on n_test rows, shifted z as marginals (nats)."""
     x, z = x[:n_test], z[:n_test]
     joint = bn.student_t_log_ratio(x, z, dispersion, 2.0)
-    marginal = np.concatenate(
-        [bn.student_t_log_ratio(x, np.roll(z, k, axis=0), dispersion, 2.0) for k in range(1, n_shifts + 1)]
-    )
+    shifted = [np.roll(z, k, axis=0) for k in range(1, n_shifts + 1)]
+    marginal = np.concatenate([bn.student_t_log_ratio(x, zs, dispersion, 2.0) for zs in shifted])
     t_joint, t_marg = torch.as_tensor(joint), torch.as_tensor(marginal)
     return float(mb.bounds.dv_bound(t_joint, t_marg))
 
@@ -1072,9 +1071,9 @@ print(
 )
 for i, value in oracle.items():
     print(
-        f"{tasks[i].name}: the true log density ratio as the critic reads out {value:.2f} nats on "
-        f"{default_runs[i].n_test} rows of the same data set (truth {tasks[i].mi:.2f}; trained critics "
-        f"{default_runs[i].mi:.2f})"
+        f"{tasks[i].name}: the true log density ratio as the critic reads out {value:.2f} nats "
+        f"on {default_runs[i].n_test} rows of the same data set (truth {tasks[i].mi:.2f}; "
+        f"trained critics {default_runs[i].mi:.2f})"
     )
 student = [st, st_as, st_id]
 if budget == "full":
@@ -1093,13 +1092,14 @@ if budget == "full":
 
 # %% [markdown]
 # The Student-t data sets are extreme together two and a half to eleven times as often as
-# Gaussian samples with their correlations, and the Gaussian family sits on its null, as it must: a monotone map of each
-# coordinate leaves the copula Gaussian. The spiral, a joint distortion, also stands out, and is
-# underestimated too. The check is not specific to Student-t data, and the last row shows its
-# cost: on $y = x^2 + 0.1\,\varepsilon$ with uniform $x$ (chapter 7's setting with a U-shaped
-# $f$) large $|x|$ always comes with large $y$, so it fires, although the critics read that
-# dependence well (the interval covers the truth). A `tail_dependence` flag says "data of the
-# kind where critics may read low", not "this estimate is low".
+# Gaussian samples with their correlations, and the Gaussian family sits on its null, as it
+# must: a monotone map of each coordinate leaves the copula Gaussian. The spiral, a joint
+# distortion, also stands out, and is underestimated too. The check is not specific to
+# Student-t data, and the last row shows its cost: on $y = x^2 + 0.1\,\varepsilon$ with
+# uniform $x$ (chapter 7's setting with a U-shaped $f$) large $|x|$ always comes with large
+# $y$, so it fires, although the critics read that dependence well (the interval covers the
+# truth). A `tail_dependence` flag says "data of the kind where critics may read low", not
+# "this estimate is low".
 #
 # The contract "a flag, or an interval that covers the truth" therefore holds on these eight
 # tasks, the correlated Student-t ones now through `tail_dependence`. `benchmarks/trust.py` runs
