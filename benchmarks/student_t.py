@@ -6,7 +6,7 @@ dispersion, and the identity one whose MI is the shared-scale term alone), for n
 
 * the default ``estimate_mi(x, z)`` (median of three critics, nats), its interval and flags;
 * the same DV read-out with the *true* log density ratio as the critic
-  (``minebook.beyond_normal.student_t_log_ratio``) on as many rows as the default holds out,
+  (``minebook.beyond_normal.student_t_true_read_out``) on as many rows as the default holds out,
   against ``n_shuffles`` cyclic shifts: what a perfect critic would read on that many rows;
 * seconds per default estimate.
 
@@ -33,15 +33,6 @@ import minebook as mb
 from minebook import beyond_normal as bn
 
 
-def true_critic_read_out(x, z, dispersion, n_test: int, n_shifts: int) -> float:
-    """DV read-out of ``student_t_log_ratio`` on the first ``n_test`` rows, nats (chapter 12)."""
-    x, z = x[:n_test], z[:n_test]
-    joint = bn.student_t_log_ratio(x, z, dispersion, 2.0)
-    marginal = np.concatenate([bn.student_t_log_ratio(x, np.roll(z, k, axis=0), dispersion, 2.0)
-                               for k in range(1, n_shifts + 1)])
-    return float(mb.bounds.dv_bound(torch.as_tensor(joint), torch.as_tensor(marginal)))
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ns", type=int, nargs="+", default=[5000, 20_000, 50_000])
@@ -58,7 +49,8 @@ def main(argv=None) -> int:
                 warnings.simplefilter("ignore", RuntimeWarning)  # the flags are printed
                 est = mb.estimate_mi(x, z)
             seconds = time.perf_counter() - start
-            oracle = true_critic_read_out(x, z, dispersion, est.n_test, mb.DEFAULTS["n_shuffles"])
+            oracle = bn.student_t_true_read_out(x, z, dispersion, 2.0, est.n_test,
+                                                mb.DEFAULTS["n_shuffles"])
             lo, hi = est.interval
             print(f"| {name} | {task.mi:.3f} | {n} | {est.mi:.3f} | [{lo:.3f}, {hi:.3f}] | "
                   f"{', '.join(est.flags) or '-'} | {oracle:.3f} | {seconds:.1f} |", flush=True)

@@ -32,7 +32,8 @@ from .data import mvn_mi, sample_mvn
 __all__ = [
     "SPIRAL_SPEED", "spiral", "INVERTIBLE_TRANSFORMS", "apply_transform", "invert_transform",
     "student_t_entropy_term", "student_t_mi_correction", "student_t_mi", "sample_student_t",
-    "student_t_logpdf", "student_t_log_ratio", "gaussian_baseline_mi", "joint_extremes",
+    "student_t_logpdf", "student_t_log_ratio", "student_t_true_read_out", "gaussian_baseline_mi",
+    "joint_extremes",
     "Task", "gaussian_task", "transformed_task", "student_t_task", "two_pair_cov",
     "beyond_normal_tasks", "trust_tasks", "run_estimators", "trust_counts",
 ]
@@ -164,6 +165,26 @@ def student_t_log_ratio(x, z, dispersion, df: float) -> np.ndarray:
             - student_t_logpdf(z, s[dx:, dx:], df))
 
 
+def student_t_true_read_out(x, z, dispersion, df: float, n_test: int, n_shifts: int) -> float:
+    """The DV read-out with the true log density ratio as the critic, nats (chapter 12).
+
+    On the first ``n_test`` rows of ``x (n, dx)``, ``z (n, dz)``: the mean of
+    :func:`student_t_log_ratio` over the joint pairs minus the log-mean-exp over ``n_shifts``
+    cyclic shifts of ``z`` (the marginal pairs of ``estimate_mi``'s read-out). What a perfect
+    critic reads on that many rows: if it is close to the truth where trained critics fall
+    short, training, not the read-out, holds the estimate down.
+    """
+    import torch
+
+    from .bounds import dv_bound
+
+    x, z = np.asarray(x, dtype=np.float64)[:n_test], np.asarray(z, dtype=np.float64)[:n_test]
+    joint = student_t_log_ratio(x, z, dispersion, df)
+    marginal = np.concatenate([student_t_log_ratio(x, np.roll(z, k, axis=0), dispersion, df)
+                               for k in range(1, n_shifts + 1)])
+    return float(dv_bound(torch.as_tensor(joint), torch.as_tensor(marginal)))
+
+
 # --------------------------------------------------------------------------- baseline
 def gaussian_baseline_mi(x, z) -> float:
     """The Gaussian (CCA) estimate: the MI of a Gaussian with the sample covariance (chapter 12).
@@ -219,11 +240,10 @@ def joint_extremes(x, z, level: float = 0.95, reps: int = 20, max_rows: int = 20
     rho = np.clip(np.linalg.svd(wx.T @ wz / (n - 1), compute_uv=False), 0.0, 1.0 - 1e-9)
     observed = _co_extreme((wx * wx).sum(1), (wz * wz).sum(1), level)
     rng = np.random.default_rng([seed, 1])
-    null = []
+    null, r = [], len(rho)
     for _ in range(reps):  # canonical coordinates: x_i = u_i, z_i = rho_i u_i + sqrt(1 - rho_i^2) e_i
         u = rng.standard_normal((n, wx.shape[1]))
         v = rng.standard_normal((n, wz.shape[1]))
-        r = len(rho)
         v[:, :r] = rho * u[:, :r] + np.sqrt(1.0 - rho**2) * v[:, :r]
         null.append(_co_extreme((u * u).sum(1), (v * v).sum(1), level))
     null_mean, null_sd = float(np.mean(null)), float(np.std(null, ddof=1))

@@ -104,7 +104,7 @@ class MarginalGaussianizer:
 
 
 def _interp_extrapolate(x: np.ndarray, v: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Piecewise-linear ``x -> q`` through knots ``(v, q)``, continued by :func:`_tail` past the ends."""
+    """Piecewise-linear ``x -> q`` through knots ``(v, q)``, continued logarithmically past the ends."""
     if len(v) == 1:
         return np.zeros_like(x)
     y = np.interp(x, v, q)

@@ -123,7 +123,6 @@ def test_trust_counts_flag_or_cover():
 
 
 def test_joint_extremes_separates_student_t_from_gaussian_copulas():
-
     tasks = {t.name: t for t in bn.beyond_normal_tasks(dim=5)}
     for name in ("gaussian", "half_cube(gaussian)", "normal_cdf(gaussian)"):
         r = bn.joint_extremes(*tasks[name].sample(5000, 0))
@@ -144,3 +143,13 @@ def test_joint_extremes_rates_and_rank_deficient_blocks():
     assert indep["observed"] == pytest.approx(0.05, abs=0.03) and indep["null_mean"] == pytest.approx(0.05, abs=0.02)
     dup = np.hstack([x, x[:, :1]])  # a repeated column: whitened within its rank
     assert np.isfinite(bn.joint_extremes(dup, x)["observed"])
+
+
+def test_student_t_true_read_out_is_close_to_the_truth():
+    dispersion = bn.two_pair_cov(5, 0.8)
+    task = bn.student_t_task(dispersion, 5, 2.0)
+    x, z = task.sample(5000, 0)
+    value = bn.student_t_true_read_out(x, z, dispersion, 2.0, 1250, 20)
+    assert abs(value - task.mi) < 0.15  # the read-out of a perfect critic on 1250 rows
+    shuffled = bn.student_t_true_read_out(x, np.roll(z, 7, axis=0), dispersion, 2.0, 1250, 20)
+    assert shuffled < 0.1  # independent pairs: the bound says about nothing

@@ -57,19 +57,3 @@ def test_reused_rows_must_match_the_tasks_and_seeds(trust, tmp_path):
     with pytest.raises(SystemExit, match="other tasks or seeds"):
         trust.reused_rows([path], ["mine"], tasks, 3)
 
-
-def test_student_t_benchmark_true_critic_reads_close_to_the_truth():
-    import numpy as np
-
-    from minebook import beyond_normal as bn
-
-    spec = importlib.util.spec_from_file_location("student_t", ROOT / "benchmarks" / "student_t.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    dispersion = bn.two_pair_cov(5, 0.8)
-    task = bn.student_t_task(dispersion, 5, 2.0)
-    x, z = task.sample(5000, 0)
-    value = module.true_critic_read_out(x, z, dispersion, 1250, 20)
-    assert abs(value - task.mi) < 0.15  # the read-out of a perfect critic on 1250 rows
-    shuffled = module.true_critic_read_out(x, np.roll(z, 7, axis=0), dispersion, 1250, 20)
-    assert shuffled < 0.1  # independent pairs: the bound says about nothing
