@@ -1,8 +1,15 @@
 """Can you trust the number? ``estimate_mi`` on tasks with known MI that it was never tuned on.
 
-For every estimator and every task of ``minebook.beyond_normal.trust_tasks()`` (Gaussian,
-transformed and Student-t tasks at 3x3, 5x5 and 25x25, after Czyz et al. 2023, plus a high-MI
-Gaussian above the log(n_test) ceiling), at n = 5000 and several seeds, this prints:
+Two task lists (``--tasks``):
+
+* ``czyz`` (default): the 40 tasks of the Beyond Normal benchmark, Czyż et al. 2023
+  (``minebook.beyond_normal.czyz_tasks()``: bmi's v1 task list, 1x1 to 50x50: Gaussians,
+  transformed Gaussians, spirals, Student-t, additive noise, bimodal, Swiss roll);
+* ``book``: chapter 12's harder set (``trust_tasks()``: Gaussian, transformed and correlated
+  Student-t tasks at 3x3, 5x5 and 25x25, plus a high-MI 50x50 Gaussian above the log(n_test)
+  ceiling).
+
+For every estimator and task, at n = 5000 and several seeds, this prints:
 
 * the error of each estimate against the true MI (nats),
 * whether a warning fired (``MIEstimate.flags`` non-empty: any of the checks of
@@ -15,14 +22,18 @@ arguments): mean absolute error over the tasks at most 0.12 nats; no run off by 
 of the truth without a warning; coverage of at least 80% among runs without a warning;
 warnings on at most 20% of the runs within 10% of the truth. Every
 estimate is one ``estimate_mi(x, z)`` call, as a user would make it, and is timed (its
-checks included); the time of one plain call at 5x5 and 25x25 on the 2-pair Gaussian is
+checks included); the time of one plain call at 1x1, 5x5 and 25x25 on a Gaussian is
 also printed. This is a benchmark, not a test: it prints, and exits 0 either way
 unless ``--strict`` is given.
 
     .venv/bin/python benchmarks/trust.py                       # default, standardized, KSG, CCA; 3 seeds
     .venv/bin/python benchmarks/trust.py --estimators mine smile infonce ksg gaussian --seeds 2
-    .venv/bin/python benchmarks/trust.py --quick               # 3x3 and 5x5 only, 1 seed, 500 steps
+    .venv/bin/python benchmarks/trust.py --tasks book --seeds 2
+    .venv/bin/python benchmarks/trust.py --quick               # tasks up to 5x5, 1 seed, 500 steps
     .venv/bin/python benchmarks/trust.py --write-readme        # also replace the table in ../README.md
+
+Two processes side by side: ``--part 1/2 --json a.json`` and ``--part 2/2 --json b.json`` each
+run every other task; ``--estimators --reuse a.json b.json --write-readme`` merges and reports.
 """
 
 from __future__ import annotations
@@ -45,7 +56,9 @@ import minebook as mb
 from minebook import beyond_normal as bn
 
 ROOT = Path(__file__).resolve().parents[1]
-MARK_START, MARK_END = "<!-- trust:start -->", "<!-- trust:end -->"
+#: README markers of each task list's table.
+MARKS = {"czyz": ("<!-- trust:start -->", "<!-- trust:end -->"),
+         "book": ("<!-- trust-book:start -->", "<!-- trust-book:end -->")}
 
 #: The issue's targets for the default estimator.
 TARGETS = {"mae": 0.12, "unflagged_off_30": 0, "coverage": 0.80, "false_alarms": 0.20, "seconds": 15.0}
@@ -97,8 +110,9 @@ def summarise(rows: list[dict]) -> dict:
             "seconds": float(np.mean([r["seconds"] for r in rows]))}
 
 
-def time_default_call(dims=(5, 25), n: int = 5000) -> dict:
-    """Seconds of one ``estimate_mi(x, z)`` call with no arguments on the 2-pair Gaussian."""
+def time_default_call(dims=(1, 5, 25), n: int = 5000) -> dict:
+    """Seconds of one ``estimate_mi(x, z)`` call with no arguments on the 2-pair Gaussian
+    (at 1x1: the bivariate normal with correlation 0.8)."""
     out = {}
     for d in dims:
         x, z = bn.gaussian_task(bn.two_pair_cov(d), d).sample(n, 0)
@@ -106,6 +120,22 @@ def time_default_call(dims=(5, 25), n: int = 5000) -> dict:
         mb.estimate_mi(x, z)
         out[d] = time.perf_counter() - start
     return out
+
+
+def select_tasks(name: str, dims, part: str | None = None, quick: bool = False) -> list:
+    """The task list ``name`` (``"czyz"`` or ``"book"``), with ``--quick`` only tasks up to 5x5,
+    with ``part = "k/m"`` every m-th task starting at the k-th."""
+    if name not in ("czyz", "book"):
+        raise SystemExit(f"--tasks must be czyz or book; got {name!r}")
+    tasks = bn.czyz_tasks() if name == "czyz" else bn.trust_tasks(dims)
+    if quick:
+        tasks = [t for t in tasks if int(t.name.split("x")[0]) <= 5]
+    if part:
+        k, m = (int(v) for v in part.split("/"))
+        if not 1 <= k <= m:
+            raise SystemExit(f"--part must be k/m with 1 <= k <= m; got {part!r}")
+        tasks = tasks[k - 1::m]
+    return tasks
 
 
 def task_table(per_estimator: dict[str, list[dict]], tasks) -> str:
@@ -150,29 +180,73 @@ def check_targets(s: dict, seconds: dict) -> list[tuple[str, bool, str]]:
 
 
 def reused_rows(paths, rerun, tasks, n_seeds: int) -> dict[str, list[dict]]:
-    """Rows of estimators not in ``rerun`` from earlier ``--json`` files, checked to cover the same
-    tasks and seeds (the first file that has an estimator wins)."""
-    out = {}
+    """Rows of estimators not in ``rerun`` from earlier ``--json`` files, checked to cover exactly
+    the same tasks and seeds. The rows of one estimator may come from several files (runs of
+    ``--part``), one row per task and seed (the first file's wins)."""
     want = {(t.name, s) for t in tasks for s in range(n_seeds)}
+    gathered: dict[str, dict] = {}
     for path in paths:
         for est, rows in json.loads(Path(path).read_text()).items():
-            if est in rerun or est in out:
+            if est in rerun:
                 continue
-            have = {(r["task"], r["seed"]) for r in rows}
-            if have != want:
-                raise SystemExit(f"{path}: the rows of {est!r} are for other tasks or seeds than this run's")
-            out[est] = rows
+            for r in rows:
+                gathered.setdefault(est, {}).setdefault((r["task"], r["seed"]), r)
+    out = {}
+    for est, by_key in gathered.items():
+        if set(by_key) != want:
+            raise SystemExit(f"{', '.join(str(p) for p in paths)}: the rows of {est!r} are for other "
+                             "tasks or seeds than this run's")
+        out[est] = [by_key[(t.name, s)] for t in tasks for s in range(n_seeds)]
     return out
 
 
-def write_readme(text: str) -> None:
+def recheck_flags(rows: list[dict], tasks, n: int) -> int:
+    """Re-evaluate the ``below_gaussian`` and ``near_zero`` flags of stored rows with today's checks,
+    in place.
+
+    Both checks compare something computed from the data alone (the Gaussian baseline,
+    regenerated: each task samples its data from its seed) or nothing at all (``near_zero``) with
+    the stored estimate and interval, so a row keeps exactly the flags a rerun would give it, as
+    long as nothing else changed for that estimate. Rows without an interval (KSG, the CCA
+    baseline) and diverged runs are left alone (the checks skip them). Returns how many rows
+    changed.
+    """
+    from types import SimpleNamespace
+
+    from minebook.estimate import _preprocess_all, _well_above
+
+    by_name, changed, baselines = {t.name: t for t in tasks}, 0, {}
+    for r in rows:
+        if r.get("interval") is None or "diverged" in r["flags"] or not math.isfinite(r["mi"]):
+            continue
+        key = (r["task"], r["seed"])
+        if key not in baselines:
+            x, z = by_name[r["task"]].sample(n, r["seed"])
+            baselines[key] = bn.gaussian_baseline_mi(*_preprocess_all(x, z, "gaussianize"),
+                                                     bias_corrected=True)
+        fires = _well_above(baselines[key], SimpleNamespace(mi=r["mi"], mi_std=1.0,
+                                                            interval=tuple(r["interval"])))
+        flags = [f for f in r["flags"] if f not in ("below_gaussian", "near_zero")]
+        if fires:  # the position _run_checks gives it: after train_gap, before below_ksg
+            at = next((i for i, f in enumerate(flags) if f in ("below_ksg", "tail_dependence")), len(flags))
+            flags.insert(at, "below_gaussian")
+        if r["interval"][0] <= 0:  # near_zero: the last check of estimate_mi
+            flags.append("near_zero")
+        if flags != r["flags"]:
+            changed += 1
+            r["flags"], r["warned"] = flags, bool(flags)
+    return changed
+
+
+def write_readme(text: str, marks: tuple[str, str]) -> None:
+    start_mark, end_mark = marks
     readme = ROOT / "README.md"
     body = readme.read_text()
-    if MARK_START not in body or MARK_END not in body:
-        raise SystemExit(f"README.md has no {MARK_START} ... {MARK_END} section to replace")
-    head, rest = body.split(MARK_START, 1)
-    _, tail = rest.split(MARK_END, 1)
-    readme.write_text(f"{head}{MARK_START}\n{text}\n{MARK_END}{tail}")
+    if start_mark not in body or end_mark not in body:
+        raise SystemExit(f"README.md has no {start_mark} ... {end_mark} section to replace")
+    head, rest = body.split(start_mark, 1)
+    _, tail = rest.split(end_mark, 1)
+    readme.write_text(f"{head}{start_mark}\n{text}\n{end_mark}{tail}")
 
 
 def main(argv=None) -> int:
@@ -181,19 +255,24 @@ def main(argv=None) -> int:
                         help="estimator names, optionally with a preprocessing: mine:standardize")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n", type=int, default=5000)
-    parser.add_argument("--dims", type=int, nargs="+", default=[3, 5, 25])
-    parser.add_argument("--quick", action="store_true", help="3x3 and 5x5, 1 seed, 500 steps")
+    parser.add_argument("--tasks", default="czyz", help="czyz (the paper's 40 tasks) or book (chapter 12's)")
+    parser.add_argument("--dims", type=int, nargs="+", default=[3, 5, 25], help="sizes of --tasks book")
+    parser.add_argument("--part", help="k/m: run only every m-th task from the k-th (merge with --reuse)")
+    parser.add_argument("--quick", action="store_true", help="tasks up to 5x5, 1 seed, 500 steps")
     parser.add_argument("--write-readme", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     parser.add_argument("--reuse", type=Path, nargs="+", default=[],
                         help="--json files of earlier runs (same tasks, n and seeds): their rows of "
                              "estimators not in --estimators are reported as they are, not rerun")
+    parser.add_argument("--recheck", action="store_true",
+                        help="re-evaluate the below_gaussian and near_zero flags of the reused rows with "
+                             "today's checks (they need only the data and the stored interval)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    dims, seeds, kwargs = args.dims, range(args.seeds), {}
+    seeds, kwargs = range(args.seeds), {}
     if args.quick:
-        dims, seeds, kwargs = [3, 5], range(1), {"steps": 500}
-    tasks = bn.trust_tasks(dims)
+        seeds, kwargs = range(1), {"steps": 500}
+    tasks = select_tasks(args.tasks, args.dims, args.part, args.quick)
     per_estimator, reused = {}, reused_rows(args.reuse, args.estimators, tasks, len(seeds))
     for est in args.estimators:
         start = time.perf_counter()
@@ -201,10 +280,15 @@ def main(argv=None) -> int:
                                                {} if est.startswith("ksg") else kwargs)
         print(f"{est}: {len(per_estimator[est])} estimates in {time.perf_counter() - start:.0f} s",
               file=sys.stderr)
+    if args.recheck:
+        for est, rows in reused.items():
+            print(f"{est}: below_gaussian and near_zero re-evaluated, {recheck_flags(rows, tasks, args.n)} "
+                  "row(s) changed", file=sys.stderr)
     per_estimator.update(reused)
-    seconds = {} if args.quick else time_default_call()
-    sizes = sorted({t.name.split()[0] for t in tasks}, key=lambda size: int(size.split("x")[0]))
-    header = (f"n = {args.n}, {len(tasks)} tasks ({', '.join(sizes)}), "
+    seconds = {} if args.quick or args.part else time_default_call()
+    sizes = sorted({t.name.split()[0] for t in tasks}, key=lambda size: tuple(map(int, size.split("x"))))
+    title = {"czyz": "the Beyond Normal task list", "book": "chapter 12's tasks"}[args.tasks]
+    header = (f"{title}; n = {args.n}, {len(tasks)} tasks ({', '.join(sizes)}), "
               f"{len(seeds)} seed(s); error in nats; (w/r): runs with a warning / runs")
     if reused:
         header += (f"; the rows of {', '.join(reused)} are those of separate runs saved with --json "
@@ -225,7 +309,7 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(per_estimator, indent=1))
     if args.write_readme:
-        write_readme(text)
+        write_readme(text, MARKS[args.tasks])
     return 1 if args.strict and not all(ok for _, ok, _ in checks) else 0
 
 

@@ -40,7 +40,7 @@ __all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "default_settings", 
 #: ``test_fraction`` are the values at the sample sizes the book mostly uses (a few thousand
 #: rows per input dimension); :func:`default_settings` adapts them to ``n`` and the dimensions
 #: when they are not given.
-DEFAULTS = dict(steps=3000, batch_size=512, lr=1e-3, hidden=(128, 128), ema_rate=0.01,
+DEFAULTS = dict(steps=3000, batch_size=512, lr=1e-3, hidden=(64, 64), ema_rate=0.01,
                 test_fraction=0.25, n_shuffles=20, tau=5.0, average_last=0.25, val_fraction=0.05,
                 n_checkpoints=10)
 
@@ -50,7 +50,7 @@ DEFAULTS = dict(steps=3000, batch_size=512, lr=1e-3, hidden=(128, 128), ema_rate
 #: its training pairs within 300 steps and read out 0.79-0.85 of 1.02 nats on a sparse Gaussian, a
 #: 2x32 critic 0.85-0.87; at 3 x 3 and 5 x 5 a 2x64 critic read out what a 2x128 did (within the
 #: seed spread, e.g. 0.94-0.99 against 0.97-0.98 at 5 x 5) at a third of the cost.
-WIDTH_TIERS = ((100, (32, 32)), (1000, (64, 64)), (math.inf, (128, 128)))
+WIDTH_TIERS = ((100, (32, 32)), (math.inf, (64, 64)))
 #: Beyond this many rows, the held-out read-out keeps ``max(HELD_OUT_CAP, 5% of n)`` rows.
 HELD_OUT_CAP = 10_000
 #: The number of critics (seeds) ``estimate_mi`` trains at once by default (chapter 3).
@@ -88,7 +88,8 @@ class MIEstimate:
     estimate), and from :func:`estimate_mi` also ``"below_ksg"`` (well below the KSG estimate of
     the normal scores) and ``"tail_dependence"`` (x and z are extreme together far more often
     than a Gaussian with their correlations: dependence that critics learn slowly, as in
-    Student-t data; a property of the data, so KSG estimates get it too). See :data:`CHECKS`.
+    Student-t data; a property of the data, so KSG estimates get it too) and ``"near_zero"`` (the
+    interval reaches 0: no dependence found, which bounds nothing from above). See :data:`CHECKS`.
     ``train_mi``: the same read-out of the chosen critic on as many of its own training rows as
     were held out (the same number of rows, so the two values carry the same finite-sample
     bias): an optimistic value, the upper end of :attr:`interval` when above ``mi + 1.96 mi_std``
@@ -167,9 +168,10 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
     and a ``RuntimeWarning``) look for that: the training curve still rising, an estimate near
     the ``log(n_test)`` ceiling, a large gap between training and held-out read-outs, a large
     shortfall from the Gaussian (CCA) or the KSG estimate of the normal scores, too few
-    samples per dimension, and dependence in the tails (x and z extreme together far more often
-    than their correlations explain, where every estimator of chapter 12 reads low)
-    (:data:`CHECKS`). ``n_critics=1`` is the single critic of
+    samples per dimension, dependence in the tails (x and z extreme together far more often
+    than their correlations explain, where every estimator of chapter 12 reads low), and an
+    interval that reaches 0 (no dependence found: independence, or dependence the critics
+    missed; :func:`minebook.permutation_test` tells the first) (:data:`CHECKS`). ``n_critics=1`` is the single critic of
     ``estimate_mi_many(..., seed=seed)[0]``, checks aside.
 
     Example::
@@ -223,8 +225,10 @@ def default_settings(n: int, dx: int, dz: int, estimator: str = "mine") -> dict:
       ceiling ``log(n_test)`` above 9 nats and a small read-out error, the rest trains.
     * ``batch_size``: :func:`default_batch_size` (512, or half the training rows for small samples).
     * ``hidden``: by training rows per input dimension ``dx + dz`` (:data:`WIDTH_TIERS`): (32, 32)
-      below 100, (64, 64) below 1000, else ``DEFAULTS["hidden"]`` = (128, 128). A wide critic
-      memorises few rows in many dimensions before it learns the dependence.
+      below 100, else (64, 64). A wide critic memorises few rows in many dimensions before it
+      learns the dependence; with many rows per dimension (1x1 at n = 5000) a (128, 128) critic
+      read the paper's 1x1 tasks no better than (64, 64) at 2.4 times the cost
+      (``benchmarks/width_1d.py``; only the sharp additive-noise task read 0.04 nats higher).
     * ``steps``: 3000, or two passes over the training rows when that is more (at most 10,000).
     """
     n_test = int(round(DEFAULTS["test_fraction"] * n))
@@ -284,8 +288,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     replacement from the training split (a fraction ``1 - test_fraction``). ``steps``,
     ``batch_size``, ``hidden`` and ``test_fraction`` left at ``None`` come from
     :func:`default_settings` (n and the dimensions: 3000 steps, batch 512 and a quarter held out
-    at the book's usual sizes; a 2x128 critic from 1000 training rows per input dimension, 2x64
-    below that and 2x32 below 100; a smaller batch for small samples). Preprocessing, fitted on the training split and
+    at the book's usual sizes; a 2x64 critic, 2x32 below 100 training rows per input dimension;
+    a smaller batch for small samples). Preprocessing, fitted on the training split and
     applied to every row: ``preprocess="gaussianize"`` (the default: each coordinate through its
     empirical CDF and the normal quantile, a strictly increasing map that keeps the MI and tames
     heavy tails and uneven marginals, :class:`minebook.preprocess.MarginalGaussianizer`; also
@@ -441,6 +445,7 @@ def _run_checks(res: MIEstimate, pair, ksg: bool) -> None:
     if ksg:
         _flag_below_ksg(res, pair)
         _flag_tail_dependence(res, pair)
+        _flag_near_zero(res)
 
 
 def _check_pairs(pairs) -> list:
@@ -547,7 +552,8 @@ def _flag(res: MIEstimate, name: str, note: str) -> None:
 #: previous tenth's by more than ``RISE_MIN`` nats (and ``RISE_FRACTION`` of the estimate), and
 #: that tenth exceeded the one before it; ``near_ceiling``: the estimate is within
 #: ``CEILING_MARGIN`` nats of ``log n_test`` (DV read-outs) or ``log batch_size`` (InfoNCE);
-#: ``below_gaussian``: the Gaussian (CCA) baseline on the normal scores of all rows lies above the
+#: ``below_gaussian``: the Gaussian (CCA) baseline on the normal scores of all rows, less its
+#: plug-in bias ``dx dz / (2 n)``, lies above the
 #: upper end of the estimate's 95% interval by more than ``BASELINE_MARGIN`` nats, and above the
 #: estimate by more than ``BASELINE_GAP`` nats and ``BASELINE_FRACTION`` of itself (for one-dimensional
 #: ``x`` and ``z`` that baseline is a lower bound on the MI: the Gaussian copula has the least MI for
@@ -565,7 +571,12 @@ def _flag(res: MIEstimate, name: str, note: str) -> None:
 #: (:func:`minebook.beyond_normal.joint_extremes`) by more than ``TAIL_EXCESS`` and ``TAIL_Z``
 #: standard deviations of the Gaussian fraction: dependence in the tails, which critics (and KSG)
 #: learn slowly, as on chapter 12's Student-t tasks. A property of the data: it also fires where
-#: an estimate is accurate, e.g. on ``y = x**2 + noise``.
+#: an estimate is accurate, e.g. on ``y = x**2 + noise``;
+#: ``near_zero`` (:func:`estimate_mi` only): the lower end of the 95% interval is at most 0, so
+#: the critics found no dependence they could tell from noise. A lower bound near 0 bounds nothing
+#: from above: dependence that the critics cannot learn from the sample reads 0 too (chapter 12's
+#: 25x25 spiral, 1.02 nats, reads 0.00). It fires on independent data too, where 0 is right;
+#: :func:`minebook.permutation_test` then says whether any dependence is there.
 CHECKS = dict(RISE_MIN=0.05, RISE_FRACTION=0.03, CEILING_MARGIN=1.0, BASELINE_MARGIN=0.02,
               BASELINE_GAP=0.05, BASELINE_FRACTION=0.05, MIN_ROWS_PER_DIM=20, KSG_ROWS=2000,
               KSG_ROWS_LOW_DIM=10_000, GAP_MIN=0.1, GAP_FRACTION=0.3, TAIL_EXCESS=0.1, TAIL_Z=5.0)
@@ -604,6 +615,21 @@ def _flag_train_gap(res: MIEstimate) -> None:
           "narrow the gap.")
 
 
+def _flag_near_zero(res: MIEstimate) -> None:
+    """Warn when the 95% interval reaches 0: no dependence the critics could tell from noise (chapter 3)."""
+    if res.diverged or not (math.isfinite(res.mi) and math.isfinite(res.mi_std)):
+        return
+    low, high = res.interval
+    if low > 0:
+        return
+    _flag(res, "near_zero",
+          f"the estimate {res.mi:.2f} nats cannot be told from 0 (95% interval [{low:.2f}, {high:.2f}]): "
+          "the critics found no dependence. A lower bound near 0 does not bound the MI from above: "
+          "dependence that the critics cannot learn from this sample reads 0 too. Test for any "
+          "dependence with minebook.permutation_test(x, z); if you expect some, pass more samples "
+          "or steps, or compare with estimator='ksg'.")
+
+
 def _flag_near_ceiling(res: MIEstimate, n_test: int, batch_size: int) -> None:
     """Warn when the estimate is close to the most that its read-out can show."""
     if res.diverged or not math.isfinite(res.mi) or res.estimator == "mine_f":
@@ -632,14 +658,18 @@ def _flag_few_samples(res: MIEstimate, pair) -> None:
 
 
 def _flag_below_gaussian(res: MIEstimate, pair) -> None:
-    """Warn when the estimate is well below the Gaussian (CCA) baseline of the normal scores."""
+    """Warn when the estimate is well below the Gaussian (CCA) baseline of the normal scores.
+
+    The baseline is bias-corrected (``gaussian_baseline_mi(..., bias_corrected=True)``): the
+    plain plug-in reads ``dx dz / (2 n)`` too high, enough at 50x50 to flag accurate estimates.
+    """
     if res.diverged or not math.isfinite(res.mi):
         return
     from .beyond_normal import gaussian_baseline_mi
 
     x, z = pair
     try:
-        baseline = gaussian_baseline_mi(*_preprocess_all(x, z, "gaussianize"))
+        baseline = gaussian_baseline_mi(*_preprocess_all(x, z, "gaussianize"), bias_corrected=True)
     except (ValueError, np.linalg.LinAlgError):
         return
     if _well_above(baseline, res):

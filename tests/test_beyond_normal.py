@@ -153,3 +153,59 @@ def test_student_t_true_read_out_is_close_to_the_truth():
     assert abs(value - task.mi) < 0.15  # the read-out of a perfect critic on 1250 rows
     shuffled = bn.student_t_true_read_out(x, np.roll(z, 7, axis=0), dispersion, 2.0, 1250, 20)
     assert shuffled < 0.1  # independent pairs: the bound says about nothing
+
+
+# --------------------------------------------------------------------------- the paper's task list
+def test_czyz_tasks_are_the_papers_forty():
+    tasks = bn.czyz_tasks()
+    assert len(tasks) == 40 and len({t.name for t in tasks}) == 40
+    for task in tasks:
+        x, z = task.sample(300, seed=1)
+        dx, dz = (int(v) for v in task.name.split()[0].split("x"))
+        assert x.shape == (300, dx) and z.shape == (300, dz), task.name
+        assert np.isfinite(x).all() and np.isfinite(z).all() and task.mi > 0
+        x2, _ = task.sample(300, seed=1)
+        np.testing.assert_array_equal(x, x2)  # seeded
+    by_name = {t.name: t for t in tasks}
+    # the closed forms, to two decimals (the issue quotes 0.448 for the 5x5 Student-t, df = 2)
+    for name, mi in [("1x1 normal", 0.41), ("1x1 additive(eps=0.1)", 1.71), ("1x1 additive(eps=0.75)", 0.33),
+                     ("1x1 student_t(df=1)", 0.22), ("2x2 student_t(df=1)", 0.43),
+                     ("5x5 student_t(df=2)", 0.45), ("2x2 dense", 0.29), ("50x50 dense", 1.62),
+                     ("25x25 spiral(2-pair)", 1.02)]:
+        assert round(by_name[name].mi, 2) == mi, name
+
+
+@pytest.mark.parametrize("epsilon", [0.1, 0.75])
+def test_additive_uniform_mi_matches_monte_carlo(epsilon):
+    x, z = bn.sample_additive_uniform(200_000, epsilon, seed=4)
+    # log p(z | x) - log p(z): p(z | x) = 1 / (2 eps); p(z) = overlap of [z - eps, z + eps] with [0, 1]
+    p_z = (np.minimum(z + epsilon, 1.0) - np.maximum(z - epsilon, 0.0)) / (2 * epsilon)
+    ratio = -np.log(2 * epsilon) - np.log(p_z)
+    se = ratio.std() / np.sqrt(len(ratio))
+    assert abs(ratio.mean() - bn.additive_uniform_mi(epsilon)) < 4 * se + 1e-3
+    with pytest.raises(ValueError, match="positive"):
+        bn.additive_uniform_mi(0.0)
+
+
+def test_paper_maps_are_invertible():
+    grid = np.linspace(-8, 8, 20001)
+    assert np.all(np.diff(bn.wiggly_x(grid)) > 0) and np.all(np.diff(bn.wiggly_z(grid)) > 0)
+    u = np.linspace(0.001, 0.999, 999)
+    q = bn.mixture_icdf(u, (0.3, 0.7), (0.0, 5.0))
+    np.testing.assert_allclose(0.3 * stats.norm.cdf(q) + 0.7 * stats.norm.cdf(q - 5.0), u, atol=1e-10)
+    roll = bn.swiss_roll(u[:, None])
+    assert roll.shape == (999, 2) and np.all(np.diff(np.linalg.norm(roll, axis=1)) > 0)  # injective
+    a = np.random.default_rng(0).standard_normal((50, 3))
+    b = bn.spiral(a, 1 / 3, plane=(1, 2))
+    np.testing.assert_allclose(b[:, 0], a[:, 0])
+    np.testing.assert_allclose(bn.spiral(b, 1 / 3, inverse=True, plane=(1, 2)), a, atol=1e-12)
+    with pytest.raises(ValueError, match="plane"):
+        bn.spiral(a[:, :2], plane=(1, 2))
+
+
+def test_gaussian_baseline_bias_correction():
+    task = bn.gaussian_task(bn.dense_cov(50), 50)
+    x, z = task.sample(5000, seed=0)
+    plain, corrected = bn.gaussian_baseline_mi(x, z), bn.gaussian_baseline_mi(x, z, bias_corrected=True)
+    assert plain - corrected == pytest.approx(50 * 50 / 10_000)
+    assert abs(corrected - task.mi) < 0.1 < plain - task.mi

@@ -399,7 +399,7 @@ def test_ess_summary_and_few_pairs_reported():
 def test_default_settings_follow_n_and_the_dimensions():
     from minebook.estimate import default_settings
 
-    assert default_settings(20_000, 1, 1) == dict(test_fraction=0.25, batch_size=512, hidden=(128, 128), steps=3000)
+    assert default_settings(20_000, 1, 1) == dict(test_fraction=0.25, batch_size=512, hidden=(64, 64), steps=3000)
     assert default_settings(5000, 5, 5)["hidden"] == (64, 64)       # 3750 rows for 10 dims
     assert default_settings(5000, 25, 25)["hidden"] == (32, 32)     # 75 rows per dimension
     small = default_settings(200, 1, 1)                               # 150 training rows
@@ -530,3 +530,29 @@ def test_tail_dependence_is_checked_by_estimate_mi_and_for_ksg():
         warnings.simplefilter("ignore", RuntimeWarning)
         many = mb.estimate_mi_many([(x, z)], steps=20, hidden=(8,), batch_size=64)[0]
     assert "tail_dependence" not in many.flags  # estimate_mi only, like the KSG comparison
+
+
+def test_interval_at_zero_is_flagged():
+    from minebook.estimate import _flag_near_zero
+
+    nothing = MIEstimate(mi=0.01, mi_std=0.02, estimator="mine")
+    with pytest.warns(RuntimeWarning, match="cannot be told from 0"):
+        _flag_near_zero(nothing)
+    assert nothing.flags == ("near_zero",) and "permutation_test" in nothing.message
+    for clear in (MIEstimate(mi=0.05, mi_std=0.02, estimator="mine"),      # interval [0.011, 0.089]
+                  MIEstimate(mi=0.0, mi_std=float("nan"), estimator="ksg"),  # no interval
+                  MIEstimate(mi=0.0, mi_std=0.01, estimator="mine", diverged=True)):
+        _flag_near_zero(clear)
+        assert clear.flags == (), clear
+
+
+def test_estimate_mi_on_independent_data_says_it_found_nothing():
+    rng = np.random.default_rng(3)
+    x, z = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 2))
+    with pytest.warns(RuntimeWarning, match="cannot be told from 0"):
+        res = mb.estimate_mi(x, z, **{**SMALL, "steps": 300})
+    assert "near_zero" in res.flags and res.interval[0] <= 0.0 < res.interval[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        many = mb.estimate_mi_many([(x, z)], **{**SMALL, "steps": 300})[0]
+    assert "near_zero" not in many.flags  # estimate_mi only, like the KSG comparison

@@ -57,3 +57,33 @@ def test_reused_rows_must_match_the_tasks_and_seeds(trust, tmp_path):
     with pytest.raises(SystemExit, match="other tasks or seeds"):
         trust.reused_rows([path], ["mine"], tasks, 3)
 
+
+
+def test_recheck_follows_the_bias_corrected_baseline_and_the_zero_check(trust):
+    from minebook import beyond_normal as bn
+
+    task = next(t for t in bn.czyz_tasks() if t.name == "50x50 dense")  # truth 1.62, plug-in 1.89
+    accurate = {**_row(task.mi, 1.61, True, True), "task": task.name, "flags": ["below_gaussian"],
+                "interval": [1.53, 1.70]}
+    low = {**_row(task.mi, 0.5, False, False), "task": task.name, "flags": ["train_gap"],
+           "interval": [0.45, 0.55]}
+    nothing = {**_row(task.mi, 0.01, False, False), "task": task.name, "flags": ["tail_dependence"],
+               "interval": [-0.01, 0.03]}
+    no_interval = {**_row(task.mi, 0.5, False, None), "task": task.name, "interval": None}
+    baseline_row = {**_row(task.mi, 1.9, False, None), "task": task.name}  # CCA rows have no interval key
+    rows = [accurate, low, nothing, no_interval, baseline_row]
+    assert trust.recheck_flags(rows, [task], 5000) == 3
+    assert accurate["flags"] == [] and accurate["warned"] is False
+    assert low["flags"] == ["train_gap", "below_gaussian"] and low["warned"] is True
+    assert nothing["flags"] == ["below_gaussian", "tail_dependence", "near_zero"]
+    assert no_interval["flags"] == [] and baseline_row["flags"] == []
+    assert trust.recheck_flags(rows, [task], 5000) == 0  # idempotent
+
+
+def test_select_tasks_parts_and_lists(trust):
+    tasks = trust.select_tasks("czyz", [3])
+    parts = trust.select_tasks("czyz", [3], "1/2") + trust.select_tasks("czyz", [3], "2/2")
+    assert len(tasks) == 40 and sorted(t.name for t in parts) == sorted(t.name for t in tasks)
+    assert all(int(t.name.split("x")[0]) <= 5 for t in trust.select_tasks("book", [3, 5, 25], quick=True))
+    with pytest.raises(SystemExit, match="czyz or book"):
+        trust.select_tasks("bmi", [3])
