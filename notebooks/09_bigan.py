@@ -320,17 +320,20 @@ if budget == "full":
     assert err_mine < 0.6 * err_bigan, (
         f"BiGAN+MINE's error is x{err_mine / err_bigan:.2f} of BiGAN's, not < 0.6"
     )
-    assert same_mine > 1.5 * same_bigan, (
-        f"same-mode fraction only x{same_mine / same_bigan:.2f} of BiGAN's"
+    assert same_mine > same_bigan, (
+        f"same-mode fraction x{same_mine / same_bigan:.2f} of BiGAN's: not higher"
     )
 
 # %% [markdown]
 # With the same networks, seeds, data and steps, the MINE term cuts the mean reconstruction
 # error by more than 40% and raises the fraction of reconstructions that land in the mode of
-# their input by more than half (both asserted above; the ratios are printed above the
-# assertions, the values in the table). The seeds spread widely — a vanilla BiGAN seed
+# their input (both asserted above; the ratios are printed above the assertions, the values in
+# the table; the results table says "reproduced" for the mode fraction only when the gap
+# exceeds the spread over seeds). The seeds spread widely — a vanilla BiGAN seed
 # occasionally reconstructs well, and one can fail badly — which is why this chapter trains
 # 6 seeds per model: with 3, the size of the gap depended on which machine ran the notebook.
+# With 6 it still does, less: the mode fraction rose by more than half on the machine that
+# first ran this version, and by somewhat less on a later one (the ratio above is this run's).
 # The vanilla encoder does map the modes to separate clusters of the latent space, but the
 # generator does not invert it: many reconstructions land on a neighbouring mode or between
 # modes. The MI curves show the mechanism: the code of the vanilla BiGAN keeps less
@@ -508,9 +511,6 @@ if budget == "full":
     assert mnist_mine["mi"].mean() > mnist_base["mi"].mean(), (
         "the MINE term must raise the MINE estimate"
     )
-    assert np.all(mnist_mine["error"] < reference["random other digit"][0]), (
-        "BiGAN+MINE's reconstructions must be closer to x than a random other digit is"
-    )
 
 # %% [markdown]
 # The three MNIST metrics for every seed (a box over the seeds of each model, each seed a dot),
@@ -536,17 +536,18 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **What we measure on MNIST.** The direction of the paper's result holds, its size does not.
-# With the same networks, seeds, data and steps, the MINE term lowers the mean reconstruction
-# error and raises the MS-SSIM by more than the spread over seeds (the table and the differences
-# printed above), and its MINE estimate of $I(x; E(x))$ rises from about 0.1 to about 1.2
-# nats: the regularised code keeps more of $x$. But neither model reconstructs digits well. The
-# vanilla BiGAN's reconstructions are farther from $x$ than a random other test digit is,
-# BiGAN+MINE's are only a little closer, and both are farther than the mean training digit;
-# the classifier finds the class of $x$ in about one reconstruction in seven or six (chance: one
-# in ten), against the paper's 46% and 96%, and that gap is within the spread over seeds
-# (verdict "partly"). The figure shows why: after 1500 steps (24 passes over 4000 digits) the
-# generators draw speckled, digit-like strokes, and $G(E(x))$ is most often a digit of another
+# **What we measure on MNIST.** At this scale the result does not survive a change of machine;
+# the verdicts printed in the last cell are this run's. On the machine that first ran this
+# chapter the MINE term lowered the mean reconstruction error and raised the MS-SSIM by more
+# than the spread over seeds; on a later machine, with the same code, seeds and data, the two
+# models came out level (this run's differences are printed above). What held on both: the
+# MINE estimate of $I(x; E(x))$ rises from near 0 to about 1.2 nats, so the regularised code
+# keeps more of $x$ (asserted), and neither model reconstructs digits well. Both models'
+# reconstructions are about as far from $x$ as a random other test digit is, and farther
+# than the mean training digit; the classifier finds the class of $x$ in little more than one
+# reconstruction in ten (chance: one in ten), against the paper's 46% and 96%. The figure
+# shows why: after 1500 steps (24 passes over 4000 digits) the generators draw speckled,
+# digit-like strokes, and $G(E(x))$ is most often a digit of another
 # class. The error curves add a twist: the error is lowest early in training (around step
 # 250), when $G(E(x))$ is still a blurred average digit, and rises again as the generators
 # learn to draw sharp digits of their own; a lower error alone would reward blur, which is why
@@ -588,14 +589,17 @@ plt.show()
 #
 # - **25 Gaussians**: adding $-\beta\, \hat I(x; E(x))$ (MINE, $\beta = 1$, clipped) to the
 #   encoder loss of a BiGAN lowers the mean reconstruction error by more than 40% and raises the
-#   fraction of reconstructions in the right mode by more than half (6 seeds, asserted): the
+#   fraction of reconstructions in the right mode (6 seeds, asserted; by how much varies between
+#   machines, printed above): the
 #   direction of the paper's MNIST and CelebA results. Without the adaptive clipping the gain
 #   is larger still.
-# - **MNIST** (MLPs, 4000 training digits, 1500 steps, 3 seeds): the MINE term lowers the
-#   Euclidean reconstruction error and raises MS-SSIM by more than the spread over seeds, and
-#   the reconstruction accuracy on average; but the reconstructions of both models are poor
-#   (a few points above chance accuracy, against the paper's 96%). Direction reproduced, size
-#   not, at this budget.
+# - **MNIST** (MLPs, 4000 training digits, 1500 steps, 3 seeds): the effect of the MINE term
+#   on the paper's three metrics is smaller than what changes between machines: one run
+#   lowered the error and raised MS-SSIM by more than the spread over seeds, a later one left
+#   the two models level (this run's verdicts are in the last cell). The regularised code keeps
+#   more of $x$ (its MINE estimate, asserted), but both models reconstruct poorly (about chance
+#   accuracy, against the paper's 96%): not reproduced at this budget in a way that survives a
+#   change of machine.
 # - The MINE estimate of $I(x; E(x))$ shows the mechanism in both: the vanilla encoder loses
 #   information about $x$ during training; the regularised one keeps more of it.
 
@@ -663,12 +667,11 @@ for row in mnist_rows:
     print(f"MNIST: {row['verdict']}: {row['claim']}")
 print(
     "PASS BiGAN+MINE: mean reconstruction error below 0.6x the vanilla BiGAN's, same-mode "
-    "fraction above 1.5x"
+    "fraction higher"
     if budget == "full"
     else "smoke run: assertions skipped"
 )
 if budget == "full":
     print(
-        "PASS MNIST: classifier >= 97%; the MINE term raises the MINE estimate; "
-        "BiGAN+MINE reconstructions closer to x than a random other digit"
+        "PASS MNIST: classifier >= 97%; the MINE term raises the MINE estimate"
     )
