@@ -204,33 +204,32 @@ def recheck_flags(rows: list[dict], tasks, n: int) -> int:
     """Re-evaluate the ``below_gaussian`` and ``near_zero`` flags of stored rows with today's checks,
     in place.
 
-    Both checks compare something computed from the data alone (the Gaussian baseline,
-    regenerated: each task samples its data from its seed) or nothing at all (``near_zero``) with
-    the stored estimate and interval, so a row keeps exactly the flags a rerun would give it, as
-    long as nothing else changed for that estimate. Rows without an interval (KSG, the CCA
-    baseline) and diverged runs are left alone (the checks skip them). Returns how many rows
-    changed.
+    Both checks compare the stored estimate and interval with something computed from the data
+    alone (the Gaussian baseline; each task regenerates its data from its seed) or with nothing
+    (``near_zero``), so running ``estimate_mi``'s own checks on an estimate rebuilt from the row
+    gives exactly the flags a rerun would, as long as nothing else changed for that estimate.
+    Rows without an interval (KSG, the CCA baseline) and diverged runs are left alone (the
+    checks skip them). Returns how many rows changed.
     """
-    from types import SimpleNamespace
+    import warnings
 
-    from minebook.estimate import _preprocess_all, _well_above
+    from minebook.estimate import _flag_below_gaussian, _flag_near_zero
 
-    by_name, changed, baselines = {t.name: t for t in tasks}, 0, {}
+    by_name, changed = {t.name: t for t in tasks}, 0
     for r in rows:
         if r.get("interval") is None or "diverged" in r["flags"] or not math.isfinite(r["mi"]):
             continue
-        key = (r["task"], r["seed"])
-        if key not in baselines:
-            x, z = by_name[r["task"]].sample(n, r["seed"])
-            baselines[key] = bn.gaussian_baseline_mi(*_preprocess_all(x, z, "gaussianize"),
-                                                     bias_corrected=True)
-        fires = _well_above(baselines[key], SimpleNamespace(mi=r["mi"], mi_std=1.0,
-                                                            interval=tuple(r["interval"])))
+        low, high = r["interval"]  # mi - 1.96 mi_std, and max(mi + 1.96 mi_std, train_mi)
+        res = mb.MIEstimate(mi=r["mi"], mi_std=(r["mi"] - low) / 1.96, estimator="mine", train_mi=high)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _flag_below_gaussian(res, by_name[r["task"]].sample(n, r["seed"]))
+            _flag_near_zero(res)
         flags = [f for f in r["flags"] if f not in ("below_gaussian", "near_zero")]
-        if fires:  # the position _run_checks gives it: after train_gap, before below_ksg
+        if "below_gaussian" in res.flags:  # where _run_checks puts it: after train_gap, before below_ksg
             at = next((i for i, f in enumerate(flags) if f in ("below_ksg", "tail_dependence")), len(flags))
             flags.insert(at, "below_gaussian")
-        if r["interval"][0] <= 0:  # near_zero: the last check of estimate_mi
+        if "near_zero" in res.flags:  # the last check of estimate_mi
             flags.append("near_zero")
         if flags != r["flags"]:
             changed += 1

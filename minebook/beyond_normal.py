@@ -450,7 +450,7 @@ def czyz_tasks() -> list[Task]:
         return replace(task, name=name)
 
     normal = named(gaussian_task([[1.0, 0.75], [0.75, 1.0]], 1), "1x1 normal")
-    uniform = paired_task(normal, ndtr, ndtr, "1x1 uniform")
+    uniform = named(transformed_task(normal, "normal_cdf"), "1x1 uniform")
     student_1 = student_t_task(np.eye(2), 1, 1.0, "1x1 student_t(df=1)")
     tasks = [normal, uniform]
     for eps in (0.1, 0.75):
@@ -477,7 +477,7 @@ def czyz_tasks() -> list[Task]:
                 f_x = lambda a, d=d: spiral(a, 1.0 / d, plane=(0, 1))  # noqa: E731
                 f_z = lambda a, d=d: spiral(a, 1.0 / d, plane=(1, 2))  # noqa: E731
                 if transform == "spiral_cdf":
-                    base = paired_task(base, ndtr, ndtr, "normal_cdf")
+                    base = transformed_task(base, "normal_cdf")
                 label = "spiral(2-pair)" if transform == "spiral" else "spiral(normal_cdf(2-pair))"
                 tasks.append(paired_task(base, f_x, f_z, f"{d}x{d} {label}"))
             else:
