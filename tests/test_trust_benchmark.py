@@ -52,10 +52,42 @@ def test_reused_rows_must_match_the_tasks_and_seeds(trust, tmp_path):
     rows = [{**_row(t.mi, t.mi, False, True), "task": t.name, "seed": s} for t in tasks for s in range(2)]
     path = tmp_path / "earlier.json"
     path.write_text(json.dumps({"ksg": rows, "mine": rows}))
-    reused = trust.reused_rows([path], ["mine"], tasks, 2)
+    reused = trust.reused_rows([path], ["mine"], tasks)
     assert list(reused) == ["ksg"] and len(reused["ksg"]) == 2 * len(tasks)  # mine is rerun
-    with pytest.raises(SystemExit, match="other tasks or seeds"):
-        trust.reused_rows([path], ["mine"], tasks, 3)
+    with pytest.raises(SystemExit, match="lack some of this run's tasks"):
+        trust.reused_rows([path], ["mine"], tasks + bn.trust_tasks([5])[:1])
+    part = trust.reused_rows([path], ["mine"], tasks[:2])  # a --part run: the other tasks left out
+    assert len(part["ksg"]) == 2 * 2
+    uneven = json.dumps({"ksg": rows[:-1]})  # the last task lacks its second seed
+    path.write_text(uneven)
+    with pytest.raises(SystemExit, match="same seeds"):
+        trust.reused_rows([path], ["mine"], tasks)
+
+
+def test_resume_keeps_stored_rows_and_runs_only_the_missing_seeds(trust, tmp_path):
+    import json
+
+    from minebook import beyond_normal as bn
+
+    tasks = bn.czyz_tasks()[:1]  # 1x1 normal
+    stored = [{**_row(t.mi, 123.0, False, True), "task": t.name, "seed": 0} for t in tasks]
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps({"gaussian": stored}))
+    done = trust.resumed_rows([path], ["gaussian"], tasks, range(2))
+    assert list(done["gaussian"]) == [(tasks[0].name, 0)]
+    rows = trust.run_one_estimator("gaussian", tasks, 500, range(2), {}, done["gaussian"])
+    assert [r["seed"] for r in rows] == [0, 1]
+    assert rows[0]["mi"] == 123.0  # kept, not rerun
+    assert abs(rows[1]["mi"] - tasks[0].mi) < 0.15  # run: the CCA estimate of a Gaussian
+
+
+def test_wilson_interval(trust):
+    low, high = trust.wilson_interval(35, 45)
+    assert 0.63 < low < 0.65 and 0.86 < high < 0.88  # 78% of 45 runs: 64-87%
+    assert trust.wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+    assert all(math.isnan(v) for v in trust.wilson_interval(0, 0))
+    text = trust.coverage_text({"coverage": 35 / 45, "covered": 35, "judged": 45})
+    assert text == "78% (35 of 45; 95% Wilson interval 64-87%)"
 
 
 
@@ -87,3 +119,21 @@ def test_select_tasks_parts_and_lists(trust):
     assert all(int(t.name.split("x")[0]) <= 5 for t in trust.select_tasks("book", [3, 5, 25], quick=True))
     with pytest.raises(SystemExit, match="czyz or book"):
         trust.select_tasks("bmi", [3])
+
+
+def test_summary_adds_a_row_on_the_common_seeds(trust):
+    rows = {"mine": [{**_row(1.0, 0.5 if s >= 2 else 1.0, False, s < 2), "seed": s} for s in range(5)],
+            "ksg": [{**_row(1.0, 1.0, False, None), "seed": s} for s in range(2)]}
+    table = trust.summary_table(rows)
+    assert "| mine | 5 |" in table and "| mine, seeds 0, 1 | 2 | 0.000 | 0 | 100% |" in table
+    assert "ksg, seeds" not in table
+
+
+def test_take_part_and_tasks_by_name(trust):
+    assert trust.take_part(list(range(7)), "2/3") == [1, 4] and trust.take_part([1, 2], None) == [1, 2]
+    with pytest.raises(SystemExit, match="k/m"):
+        trust.take_part([1], "4/3")
+    tasks = trust.czyz_by_name(["5x5 dense", "1x1 normal"])
+    assert [t.name for t in tasks] == ["5x5 dense", "1x1 normal"]
+    with pytest.raises(SystemExit, match="unknown tasks"):
+        trust.czyz_by_name(["1x1 nope"])
