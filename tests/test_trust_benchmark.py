@@ -137,3 +137,14 @@ def test_take_part_and_tasks_by_name(trust):
     assert [t.name for t in tasks] == ["5x5 dense", "1x1 normal"]
     with pytest.raises(SystemExit, match="unknown tasks"):
         trust.czyz_by_name(["1x1 nope"])
+
+
+def test_width_1d_parses_critic_shapes(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # width_1d imports trust as a sibling
+    spec = importlib.util.spec_from_file_location("width_1d", ROOT / "benchmarks" / "width_1d.py")
+    width_1d = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(width_1d)
+    assert width_1d.parse_hidden("64x64x64") == (64, 64, 64) and width_1d.parse_hidden("128") == (128,)
+    for bad in ("64xa", "0x64", ""):
+        with pytest.raises(SystemExit, match="hidden widths"):
+            width_1d.parse_hidden(bad)
