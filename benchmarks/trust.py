@@ -112,10 +112,9 @@ def summarise(rows: list[dict]) -> dict:
     covered = [math.nan if r["covered"] is None else float(r["covered"]) for r in rows]
     counts = bn.trust_counts([r["mi"] for r in rows], [r["truth"] for r in rows],
                              [r["warned"] for r in rows], covered)
-    judged = counts["n_unflagged_with_interval"]
     return {"runs": len(rows), "mae": counts["mae"], "unflagged_off_30": counts["unflagged_off_30"],
-            "coverage": counts["coverage"], "judged": judged,
-            "covered": int(round(counts["coverage"] * judged)) if judged else 0,
+            "coverage": counts["coverage"], "judged": counts["n_unflagged_with_interval"],
+            "covered": counts["n_covered"], "coverage_interval": counts["coverage_interval"],
             "false_alarms": counts["false_alarms"],
             "warned": float(np.mean([r["warned"] for r in rows])),
             "seconds": float(np.mean([r["seconds"] for r in rows]))}
@@ -201,22 +200,11 @@ def _summary_row(name: str, rows: list[dict]) -> str:
             f"{coverage} | {100 * s['false_alarms']:.0f}% | {s['seconds']:.1f} |")
 
 
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion (95% for ``z = 1.96``): how far a
-    coverage measured on ``trials`` runs can sit from the coverage of the method."""
-    if trials <= 0:
-        return (math.nan, math.nan)
-    p = successes / trials
-    centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def coverage_text(s: dict) -> str:
     """``78% (35 of 45; 95% Wilson interval 64-87%)``: the measured coverage and its sampling error."""
     if not s.get("judged"):
         return f"{s['coverage']:.0%}"
-    low, high = wilson_interval(s["covered"], s["judged"])
+    low, high = bn.wilson_interval(s["covered"], s["judged"])
     return (f"{s['coverage']:.0%} ({s['covered']} of {s['judged']}; 95% Wilson interval "
             f"{100 * low:.0f}-{100 * high:.0f}%)")
 

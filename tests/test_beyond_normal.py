@@ -209,3 +209,15 @@ def test_gaussian_baseline_bias_correction():
     plain, corrected = bn.gaussian_baseline_mi(x, z), bn.gaussian_baseline_mi(x, z, bias_corrected=True)
     assert plain - corrected == pytest.approx(50 * 50 / 10_000)
     assert abs(corrected - task.mi) < 0.1 < plain - task.mi
+
+
+def test_wilson_interval_of_a_coverage():
+    low, high = bn.wilson_interval(35, 45)
+    assert 0.63 < low < 0.65 and 0.86 < high < 0.88  # 78% of 45 runs: 64-87%
+    assert bn.wilson_interval(0, 10)[0] == 0.0 and bn.wilson_interval(10, 10)[1] == 1.0
+    assert all(np.isnan(v) for v in bn.wilson_interval(0, 0))
+    wide, narrow = bn.wilson_interval(8, 10), bn.wilson_interval(80, 100)  # more runs, narrower
+    assert wide[1] - wide[0] > narrow[1] - narrow[0]
+    counts = bn.trust_counts(mi=[1.0, 1.0, 1.0], truth=[1.0, 1.0, 1.0], flagged=[False, False, True],
+                             covered=[1.0, 0.0, 1.0])
+    assert counts["n_covered"] == 1 and counts["coverage_interval"] == bn.wilson_interval(1, 2)

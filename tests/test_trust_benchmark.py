@@ -81,44 +81,9 @@ def test_resume_keeps_stored_rows_and_runs_only_the_missing_seeds(trust, tmp_pat
     assert abs(rows[1]["mi"] - tasks[0].mi) < 0.15  # run: the CCA estimate of a Gaussian
 
 
-def test_wilson_interval(trust):
-    low, high = trust.wilson_interval(35, 45)
-    assert 0.63 < low < 0.65 and 0.86 < high < 0.88  # 78% of 45 runs: 64-87%
-    assert trust.wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
-    assert all(math.isnan(v) for v in trust.wilson_interval(0, 0))
+def test_coverage_text_carries_the_wilson_interval(trust):
     text = trust.coverage_text({"coverage": 35 / 45, "covered": 35, "judged": 45})
     assert text == "78% (35 of 45; 95% Wilson interval 64-87%)"
-
-
-
-def test_recheck_follows_the_bias_corrected_baseline_and_the_zero_check(trust):
-    from minebook import beyond_normal as bn
-
-    task = next(t for t in bn.czyz_tasks() if t.name == "50x50 dense")  # truth 1.62, plug-in 1.89
-    accurate = {**_row(task.mi, 1.61, True, True), "task": task.name, "flags": ["below_gaussian"],
-                "interval": [1.53, 1.70]}
-    low = {**_row(task.mi, 0.5, False, False), "task": task.name, "flags": ["train_gap"],
-           "interval": [0.45, 0.55]}
-    nothing = {**_row(task.mi, 0.01, False, False), "task": task.name, "flags": ["tail_dependence"],
-               "interval": [-0.01, 0.03]}
-    no_interval = {**_row(task.mi, 0.5, False, None), "task": task.name, "interval": None}
-    baseline_row = {**_row(task.mi, 1.9, False, None), "task": task.name}  # CCA rows have no interval key
-    rows = [accurate, low, nothing, no_interval, baseline_row]
-    assert trust.recheck_flags(rows, [task], 5000) == 3
-    assert accurate["flags"] == [] and accurate["warned"] is False
-    assert low["flags"] == ["train_gap", "below_gaussian"] and low["warned"] is True
-    assert nothing["flags"] == ["below_gaussian", "tail_dependence", "near_zero"]
-    assert no_interval["flags"] == [] and baseline_row["flags"] == []
-    assert trust.recheck_flags(rows, [task], 5000) == 0  # idempotent
-
-
-def test_select_tasks_parts_and_lists(trust):
-    tasks = trust.select_tasks("czyz", [3])
-    parts = trust.select_tasks("czyz", [3], "1/2") + trust.select_tasks("czyz", [3], "2/2")
-    assert len(tasks) == 40 and sorted(t.name for t in parts) == sorted(t.name for t in tasks)
-    assert all(int(t.name.split("x")[0]) <= 5 for t in trust.select_tasks("book", [3, 5, 25], quick=True))
-    with pytest.raises(SystemExit, match="czyz or book"):
-        trust.select_tasks("bmi", [3])
 
 
 def test_summary_adds_a_row_on_the_common_seeds(trust):
