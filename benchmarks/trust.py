@@ -204,7 +204,7 @@ def coverage_text(s: dict) -> str:
     """``78% (35 of 45; 95% Wilson interval 64-87%)``: the measured coverage and its sampling error."""
     if not s.get("judged"):
         return f"{s['coverage']:.0%}"
-    low, high = bn.wilson_interval(s["covered"], s["judged"])
+    low, high = s["coverage_interval"]
     return (f"{s['coverage']:.0%} ({s['covered']} of {s['judged']}; 95% Wilson interval "
             f"{100 * low:.0f}-{100 * high:.0f}%)")
 
@@ -272,8 +272,6 @@ def recheck_flags(rows: list[dict], tasks, n: int) -> int:
     Rows without an interval (KSG, the CCA baseline) and diverged runs are left alone (the
     checks skip them). Returns how many rows changed.
     """
-    import warnings
-
     from minebook.estimate import _flag_below_gaussian, _flag_near_zero
 
     by_name, changed = {t.name: t for t in tasks}, 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import gammaln, ndtr, ndtri, psi
@@ -343,8 +343,6 @@ def trust_tasks(dims: Sequence[int] = (3, 5, 25), high_mi: bool = True) -> list[
     read-out on the 1250 held-out rows of 5000 samples can show, so an estimate must fall short
     and should say so.
     """
-    from dataclasses import replace
-
     tasks = [replace(t, name=f"{d}x{d} {t.name}") for d in dims for t in beyond_normal_tasks(dim=d)]
     if high_mi:
         cov = np.eye(100)
@@ -445,8 +443,6 @@ def czyz_tasks() -> list[Task]:
     Student-t tasks. The spiral is the paper's: speed ``1 / dim``, rotating coordinates (0, 1) of
     ``x`` and (1, 2) of ``z``. Names are ``"{dx}x{dz} {task}"``; MI in nats.
     """
-    from dataclasses import replace
-
     def named(task, name):
         return replace(task, name=name)
 
@@ -557,10 +553,11 @@ def trust_counts(mi, truth, flagged, covered) -> dict:
     rel = np.abs(mi - truth) / truth
     off_30, close_10 = rel > 0.30, rel <= 0.10
     judged = ~flagged & ~np.isnan(covered)
+    n_covered = int(covered[judged].sum())
     return {"off_30": off_30, "close_10": close_10, "mae": float(np.mean(np.abs(mi - truth))),
             "unflagged_off_30": int(np.sum(off_30 & ~flagged)),
             "n_unflagged_with_interval": int(judged.sum()),
-            "n_covered": int(covered[judged].sum()),
-            "coverage_interval": wilson_interval(int(covered[judged].sum()), int(judged.sum())),
+            "n_covered": n_covered,
+            "coverage_interval": wilson_interval(n_covered, int(judged.sum())),
             "coverage": float(covered[judged].mean()) if judged.any() else float("nan"),
             "false_alarms": float(flagged[close_10].mean()) if close_10.any() else float("nan")}

@@ -82,7 +82,8 @@ def test_resume_keeps_stored_rows_and_runs_only_the_missing_seeds(trust, tmp_pat
 
 
 def test_coverage_text_carries_the_wilson_interval(trust):
-    text = trust.coverage_text({"coverage": 35 / 45, "covered": 35, "judged": 45})
+    rows = [_row(1.0, 1.0, False, i < 35) for i in range(45)] + [_row(1.0, 0.5, True, False)]
+    text = trust.coverage_text(trust.summarise(rows))  # the warned run is not counted
     assert text == "78% (35 of 45; 95% Wilson interval 64-87%)"
 
 
