@@ -8,7 +8,10 @@
   within the smoke and nbval stages the longest jobs (by the recorded times) come first.
 - Chapter kernels (smoke and nbval) run with one intra-op thread, as ``make book`` runs
   them (``bookgen.chapter_thread_env``), so that their outputs match the committed ones
-  whatever the number of workers. Under pytest-xdist (``make test``: one worker per core,
+  whatever the number of workers, but on another floating-point path
+  (``bookgen.perturbed_fp_env``: MKL and oneDNN kernels of an older instruction set), so that
+  a checked output that depends on the last bits of the arithmetic fails here, as it would on
+  a reader's CPU. Under pytest-xdist (``make test``: one worker per core,
   ``--dist loadfile``) each worker's own torch gets its share of the cores, and each file
   (all cells of one notebook, all tests of the book build) runs on one worker, files in the
   order sorted here.
@@ -58,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["JUPYTER_PATH"] = os.pathsep.join([share, *paths])
     os.environ.setdefault("PYTHONHASHSEED", "0")
     os.environ.update(bookgen.chapter_thread_env({}))
+    # another floating-point path than `make book`'s: checked outputs must not depend on it
+    os.environ.update(bookgen.perturbed_fp_env())
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
     if workers > 1:
         import torch

@@ -22,12 +22,16 @@ committed results.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "REQUIRED_KEYS",
@@ -38,12 +42,33 @@ __all__ = [
     "load_all",
     "markdown_table",
     "verdict_summary",
+    "VERDICTS",
     "VERDICT_MARKS",
+    "Comparison",
+    "compare_seeds",
+    "combine_verdicts",
+    "verdict_lines",
     "SettingsTable",
     "settings_table",
 ]
 
 REQUIRED_KEYS = ("claim", "paper", "ours", "verdict")
+#: The book's verdicts, the only words ``record`` accepts (chapter 1), each with the mark the
+#: tables put in front of it: a claim of the paper is **reproduced**, **partly** reproduced (a
+#: claim of several parts of which some hold), **not reproduced**, or **inconclusive** (the
+#: interval of the difference over seeds straddles the claim's threshold: the seeds cannot
+#: tell); the book's own derivations are **confirmed**; a number with no claim to check is
+#: **measured**.
+VERDICTS = {
+    "reproduced": "✔",
+    "partly": "◐",
+    "not reproduced": "✘",
+    "inconclusive": "?",
+    "confirmed": "☑",
+    "measured": "·",
+}
+#: The mark in front of each verdict in the table, so that it stands out at a glance.
+VERDICT_MARKS = VERDICTS
 OPTIONAL_KEYS = ("unconfirmed", "note")
 ENV_VAR = "MINEBOOK_RESULTS_DIR"
 #: Files in the results directory that are not chapter results.
@@ -96,6 +121,12 @@ def _validate_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         for k in ("claim", "verdict"):
             if not isinstance(out[k], str) or not out[k].strip():
                 raise ValueError(f"row {i}: {k!r} must be a non-empty string")
+        if out["verdict"] not in VERDICTS:
+            raise ValueError(
+                f"row {i}: verdict {out['verdict']!r} is not a word of the book's vocabulary "
+                f"{tuple(VERDICTS)}; put a qualification in 'ours' and pick one of these "
+                "(a comparison over seeds: mb.report.compare_seeds(...).verdict)"
+            )
         if "unconfirmed" in row:
             if not isinstance(row["unconfirmed"], bool):
                 raise ValueError(f"row {i}: 'unconfirmed' must be a bool")
@@ -174,8 +205,6 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|") or "—"
 
 
-#: The mark in front of each verdict in the table, so that it stands out at a glance.
-VERDICT_MARKS = {"reproduced": "✔", "partly": "◐", "not reproduced": "✘"}
 
 
 def _verdict_cell(verdict: Any) -> str:
@@ -194,18 +223,11 @@ def _chapter_cell(chapter: str, chapter_links: Mapping[str, str] | None) -> str:
 
 def verdict_summary(rows: Iterable[Mapping[str, Any]]) -> str:
     """One line for the top of the table, e.g. ``"**41 claims checked:** 25 ✔ reproduced, 8 ◐ partly,
-    6 ✘ not reproduced, 2 with another verdict (measured, not tested)."``
-
-    The three standard verdicts are counted in that order (those present); every other
-    verdict (``measured``, ``confirmed``, a qualified sentence) is counted once as "another".
+    6 ✘ not reproduced, 2 ? inconclusive."``: each verdict of :data:`VERDICTS` that occurs, in
+    that order.
     """
     counts = Counter(_cell(r["verdict"]) for r in rows)
-    parts = [f"{counts[v]} {mark} {v}" for v, mark in VERDICT_MARKS.items() if v in counts]
-    others = [v for v in counts if v not in VERDICT_MARKS]
-    if others:
-        n_other = sum(counts[v] for v in others)
-        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-        parts.append(f"{n_other} with another verdict ({shown})")
+    parts = [f"{counts[v]} {mark} {v}" for v, mark in VERDICTS.items() if v in counts]
     return f"**{sum(counts.values())} claims checked:** " + ", ".join(parts) + "."
 
 
@@ -232,6 +254,128 @@ def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str
             f"{_cell(row['ours'])} | {_chapter_cell(str(row.get('chapter', '')), chapter_links)} |"
         )
     return header + "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare_seeds` returns (chapter 8): the difference ``a - b`` over seeds.
+
+    ``difference``: the mean of ``a - b`` (paired: of the per-seed differences), in the units
+    of the metric; ``low``, ``high``: its Student-t interval at ``level``; ``n_seeds``: seeds
+    per method; ``claim``: ``"greater"`` (the paper says ``a - b > threshold``) or ``"less"``;
+    ``verdict``: the book's rule (:func:`compare_seeds`).
+    """
+
+    difference: float
+    low: float
+    high: float
+    level: float
+    n_seeds: int
+    paired: bool | None  # None: one method against the threshold
+    claim: str
+    threshold: float
+    verdict: str
+
+    def describe(self, fmt: str = ".2f", unit: str = "") -> str:
+        """``"+1.23 [+0.45, +2.01]{unit}, 95% interval over 4 paired seeds"``."""
+        how = {True: "paired seeds", False: "seeds each", None: "seeds"}[self.paired]
+        return (f"{self.difference:+{fmt}} [{self.low:+{fmt}}, {self.high:+{fmt}}]{unit}, "
+                f"{100 * self.level:.0f}% interval over {self.n_seeds} {how}")
+
+    def __str__(self) -> str:
+        return f"{self.describe()}: {self.verdict}"
+
+
+def _seed_values(values, name: str) -> np.ndarray:
+    a = np.asarray(values, dtype=float).ravel()
+    if a.size < 2:
+        raise ValueError(f"{name} needs at least 2 seeds for an interval; got {a.size}. "
+                         "Run more seeds (stacked members make them cheap).")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} holds NaN or inf: {a.tolist()}; fix the run before comparing it.")
+    return a
+
+
+def compare_seeds(a, b=None, *, claim: str = "greater", threshold: float = 0.0,
+                  paired: bool = True, level: float = 0.95) -> Comparison:
+    """The book's one verdict rule for a claim that compares two methods over seeds (chapter 8).
+
+    ``a``, ``b``: one value of the metric per seed, ``(n_seeds,)`` each (``b=None``: compare
+    ``a`` itself with ``threshold``, for a claim about one method's level). ``paired``: seed
+    ``s`` of ``a`` and of ``b`` share everything but the method (same data, initial weights,
+    minibatches), so the interval is that of the mean per-seed difference; otherwise Welch's
+    interval of the difference of the means. ``claim``: what the paper says, ``"greater"``
+    (``a - b > threshold``) or ``"less"`` (``a - b < threshold``); ``threshold``: 0, or the
+    size the claim states. The 95% Student-t interval of ``a - b`` decides:
+
+    * **reproduced** when it lies wholly on the paper's side of the threshold;
+    * **not reproduced** when it lies wholly on the other side;
+    * **inconclusive** when it straddles the threshold: these seeds cannot tell.
+
+    A t interval over a handful of seeds is wide on purpose: training noise (and the last
+    bits of another CPU, which chaotic training amplifies like another seed) moves each seed's
+    result, and a verdict must survive a new set of seeds. Raises ``ValueError`` for fewer
+    than two seeds, NaN/inf, unequal seed counts when ``paired``, or an unknown ``claim``.
+    """
+    from scipy.stats import t as student_t
+
+    if claim not in ("greater", "less"):
+        raise ValueError(f"claim must be 'greater' (a - b > threshold) or 'less'; got {claim!r}.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level}.")
+    a = _seed_values(a, "a")
+    if b is None:
+        diff, se, dof, n, paired = a.mean(), a.std(ddof=1) / math.sqrt(a.size), a.size - 1, a.size, None
+    else:
+        b = _seed_values(b, "b")
+        if paired:
+            if a.size != b.size:
+                raise ValueError(f"paired seeds need as many values in a as in b; got {a.size} and "
+                                 f"{b.size} (pass paired=False for independent seeds).")
+            d = a - b
+            diff, se, dof, n = d.mean(), d.std(ddof=1) / math.sqrt(d.size), d.size - 1, d.size
+        else:
+            va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+            diff, se = a.mean() - b.mean(), math.sqrt(va + vb)
+            dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if va + vb > 0 else 1
+            n = min(a.size, b.size)
+    half = float(student_t.ppf(0.5 + level / 2, dof)) * se
+    low, high = float(diff - half), float(diff + half)
+    threshold = float(threshold)
+    if claim == "greater":
+        verdict = ("reproduced" if low > threshold else
+                   "not reproduced" if high < threshold else "inconclusive")
+    else:
+        verdict = ("reproduced" if high < threshold else
+                   "not reproduced" if low > threshold else "inconclusive")
+    return Comparison(float(diff), low, high, float(level), int(n), paired, claim, threshold, verdict)
+
+
+def combine_verdicts(verdicts: Iterable[str]) -> str:
+    """One verdict for a claim of several parts (chapter 8).
+
+    All parts reproduced: **reproduced**; some: **partly**; none, and some not reproduced:
+    **not reproduced**; otherwise **inconclusive**.
+    """
+    parts = list(verdicts)
+    unknown = [v for v in parts if v not in ("reproduced", "not reproduced", "inconclusive")]
+    if not parts or unknown:
+        raise ValueError(f"combine_verdicts takes a non-empty list of 'reproduced', 'not reproduced' "
+                         f"and 'inconclusive'; got {parts}.")
+    if all(v == "reproduced" for v in parts):
+        return "reproduced"
+    if "reproduced" in parts:
+        return "partly"
+    return "not reproduced" if "not reproduced" in parts else "inconclusive"
+
+
+def verdict_lines(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One line per recorded claim, ``"✔ reproduced: <claim>"``: what a chapter's checked cell
+    prints after ``record`` (chapter 1). Only the verdict words, which must not change with the
+    machine; the numbers behind them go to the reproduction table.
+    """
+    return "\n".join(f"{VERDICTS.get(str(r['verdict']), '·')} {r['verdict']}: {r['claim']}"
+                     for r in _validate_rows(rows))
 
 
 class SettingsTable:

