@@ -112,3 +112,14 @@ def test_sync_takes_the_py_source_even_when_the_notebook_is_newer(tmp_path: Path
     sync(py)
     assert "x = 2" in py.read_text()
     assert "x = 2" in jupytext.read(ipynb).cells[0].source
+
+
+def test_perturbed_fp_env_sets_other_kernels_unless_told():
+    """The test suite's chapter kernels run on another floating-point path than `make book`."""
+    from bookgen import perturbed_fp_env
+
+    env = perturbed_fp_env({})
+    assert env["MKL_CBWR"] == "AVX" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert perturbed_fp_env({"MKL_CBWR": "COMPATIBLE"})["MKL_CBWR"] == "COMPATIBLE"
+    native = perturbed_fp_env({"MINEBOOK_FP_PATH": "native"})
+    assert "MKL_CBWR" not in native and "ONEDNN_MAX_CPU_ISA" not in native
