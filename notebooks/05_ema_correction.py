@@ -529,8 +529,8 @@ rows = [
         "it",
         "paper": "Sec. 3.2 (no experiment found)",
         "ours": f"rho = 0.99 (truth {truth[i99]:.2f} nats), EMA - biased estimate: B = "
-        f"{cfg['batch_size']}: {fix_small.describe()} nats ({fix_small.verdict}); "
-        f"B = {big}: {fix_big.describe()} ({fix_big.verdict}): the failure needs small batches "
+        f"{cfg['batch_size']}: {fix_small.describe(unit=' nats')} ({fix_small.verdict}); "
+        f"B = {big}: {fix_big.describe(unit=' nats')} ({fix_big.verdict}): the failure needs small batches "
         "and large MI",
         "verdict": mb.report.combine_verdicts([fix_small.verdict, fix_big.verdict]),
         "note": "no numerical divergence: the failure is a slow collapse of the held-out estimate "
