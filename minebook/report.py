@@ -48,6 +48,8 @@ __all__ = [
     "compare_seeds",
     "combine_verdicts",
     "verdict_lines",
+    "across_seed_sets",
+    "with_stability",
     "SettingsTable",
     "settings_table",
 ]
@@ -354,19 +356,62 @@ def compare_seeds(a, b=None, *, claim: str = "greater", threshold: float = 0.0,
 def combine_verdicts(verdicts: Iterable[str]) -> str:
     """One verdict for a claim of several parts (chapter 8).
 
-    All parts reproduced: **reproduced**; some: **partly**; none, and some not reproduced:
-    **not reproduced**; otherwise **inconclusive**.
+    All parts reproduced: **reproduced**; none: **not reproduced**; some of each: **partly**.
+    An inconclusive part could go either way, so the claim gets the verdict that every way of
+    settling its inconclusive parts agrees on, and **inconclusive** where they disagree: one
+    part reproduced and one not give "partly" whatever a third part does; one part not
+    reproduced and one inconclusive could be "partly" or "not reproduced", so "inconclusive".
     """
     parts = list(verdicts)
     unknown = [v for v in parts if v not in ("reproduced", "not reproduced", "inconclusive")]
     if not parts or unknown:
         raise ValueError(f"combine_verdicts takes a non-empty list of 'reproduced', 'not reproduced' "
                          f"and 'inconclusive'; got {parts}.")
-    if all(v == "reproduced" for v in parts):
-        return "reproduced"
-    if "reproduced" in parts:
-        return "partly"
-    return "not reproduced" if "not reproduced" in parts else "inconclusive"
+    settled = {v for v in parts if v != "inconclusive"}
+    open_parts = len(parts) - sum(v != "inconclusive" for v in parts)
+    outcomes = set()
+    for extra in ({"reproduced"}, {"not reproduced"}) if open_parts else (set(),):
+        for other in (({"reproduced", "not reproduced"} if open_parts > 1 else set()), set()):
+            both = settled | extra | other
+            outcomes.add("partly" if len(both) == 2 else next(iter(both)))
+    return outcomes.pop() if len(outcomes) == 1 else "inconclusive"
+
+
+def across_seed_sets(verdict_a: str, verdict_b: str) -> str:
+    """The book's verdict of a claim run on two disjoint sets of seeds (chapter 8).
+
+    A verdict is a finding only if it survives a new set of seeds: the same verdict on both
+    stands; any disagreement (one set inconclusive, or a flip) makes the claim
+    **inconclusive**.
+    """
+    for v in (verdict_a, verdict_b):
+        if v not in VERDICTS:
+            raise ValueError(f"{v!r} is not a verdict of {tuple(VERDICTS)}")
+    return verdict_a if verdict_a == verdict_b else "inconclusive"
+
+
+def with_stability(rows: Iterable[Mapping[str, Any]],
+                   records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (as from :func:`load_all`) with the re-run on other seeds folded in (chapter 8).
+
+    ``records``: ``benchmarks/verdict_stability.json`` (``benchmarks/verdicts.py``). A row whose
+    chapter, claim and verdict match a record gets :func:`across_seed_sets` as its verdict;
+    where the two seed sets disagree, ``ours`` says so. Other rows are returned unchanged.
+    """
+    index = {(r["chapter"], r["claim"], r["verdict_a"]): r for r in records}
+    out = []
+    for row in rows:
+        row = dict(row)
+        rec = index.get((row.get("chapter"), row["claim"], row["verdict"]))
+        if rec is not None and rec["verdict_b"] in VERDICTS:
+            final = across_seed_sets(rec["verdict_a"], rec["verdict_b"])
+            if final != row["verdict"]:
+                row["ours"] = (f"{row['ours']}; {rec['verdict_a']} on these seeds, "
+                               f"{rec['verdict_b']} on a disjoint set (seed parameter "
+                               f"{rec['seed_b']})")
+            row["verdict"] = final
+        out.append(row)
+    return out
 
 
 def verdict_lines(rows: Iterable[Mapping[str, Any]]) -> str:

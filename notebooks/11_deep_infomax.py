@@ -581,6 +581,12 @@ if budget == "full":
         f"a remedy beats the sigmoid-only code by 5+ points: {over_control}"
     )
 
+# %% [markdown]
+# The verdicts printed below are this run's seeds'. The reproduction table on the book's first
+# page counts a verdict only where a re-run of the chapter on a disjoint set of seeds
+# (`benchmarks/verdicts.py`, seed parameter 1000) agrees, and calls the claim inconclusive
+# where it does not.
+
 # %% tags=["nbval-check-output"]
 # the book's verdict rule (mb.report.compare_seeds): 95% t intervals over the seeds; seed s of
 # every configuration shares its initial weights and minibatches, so seeds pair across them
@@ -646,10 +652,11 @@ rows = [
         "ours": f"{scale}: DIM(L) {np.mean([mi_of[v.name] for v in local]):.1f} vs DIM(G) "
         f"{np.mean([mi_of[v.name] for v in glob]):.1f} nats (random "
         f"{mi_of['random encoder']:.1f}; first seed of each configuration)",
-        # one seed only: a gap under 0.3 nats is within what another seed moves it
+        # one seed only: the gap moved by more than 0.5 nats between two sets of seeds
+        # (benchmarks/verdict_stability.json), so only a gap beyond 1 nat decides
         "verdict": "reproduced"
-        if mi_g_l >= 0.3
-        else ("not reproduced" if mi_g_l <= 0 else "inconclusive"),
+        if mi_g_l >= 1
+        else ("not reproduced" if mi_g_l <= -1 else "inconclusive"),
         "note": "our estimates are capped near log 5000 = 8.5 nats",
     },
     {

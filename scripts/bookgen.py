@@ -42,6 +42,8 @@ from minebook.threads import available_cores  # noqa: E402
 TOC = ROOT / "_toc.yml"
 RESULTS = ROOT / "book" / "results"
 TIMES = RESULTS / "execution_times.json"
+#: The verdicts re-run on a disjoint set of seeds (benchmarks/verdicts.py).
+STABILITY = ROOT / "benchmarks" / "verdict_stability.json"
 DEFAULT_BUDGET = "full"
 #: Wall-clock budget for executing all chapters at full budget on CI (2 cores).
 TIME_BUDGET_S = 40 * 60
@@ -97,6 +99,8 @@ def reproduction_table(link_prefix: str) -> str:
     ids = chapter_ids()
     # Only chapters listed in _toc.yml: a results file of a chapter in progress stays out.
     rows = [r for r in report.load_all(RESULTS, order=ids) if r.get("chapter") in ids]
+    if STABILITY.is_file():  # a verdict is a finding only if it survives other seeds
+        rows = report.with_stability(rows, json.loads(STABILITY.read_text(encoding="utf-8")))
     links = {c: f"{link_prefix}{c}.ipynb" for c in ids}
     summary = report.verdict_summary(rows) + "\n\n" if rows else ""
     return summary + report.markdown_table(rows, chapter_links=links)

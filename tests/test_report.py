@@ -158,9 +158,13 @@ def test_compare_seeds_bad_input(kwargs, match):
 
 def test_combine_verdicts():
     assert report.combine_verdicts(["reproduced", "reproduced"]) == "reproduced"
-    assert report.combine_verdicts(["reproduced", "inconclusive"]) == "partly"
-    assert report.combine_verdicts(["not reproduced", "inconclusive"]) == "not reproduced"
-    assert report.combine_verdicts(["inconclusive"]) == "inconclusive"
+    assert report.combine_verdicts(["reproduced", "not reproduced"]) == "partly"
+    assert report.combine_verdicts(["not reproduced", "not reproduced"]) == "not reproduced"
+    # an inconclusive part could settle either way: a verdict only where every way agrees
+    assert report.combine_verdicts(["reproduced", "inconclusive"]) == "inconclusive"
+    assert report.combine_verdicts(["not reproduced", "inconclusive"]) == "inconclusive"
+    assert report.combine_verdicts(["reproduced", "not reproduced", "inconclusive"]) == "partly"
+    assert report.combine_verdicts(["inconclusive", "inconclusive"]) == "inconclusive"
     with pytest.raises(ValueError):
         report.combine_verdicts(["partly"])
 
@@ -209,3 +213,21 @@ def test_settings_table_flattens_and_renders_markdown():
     assert str(table).splitlines()[1].split() == ["n", "5000"]
     with pytest.raises(ValueError, match="mapping"):
         report.settings_table([("n", 1)])
+
+
+def test_a_verdict_stands_only_if_another_seed_set_agrees():
+    assert report.across_seed_sets("reproduced", "reproduced") == "reproduced"
+    assert report.across_seed_sets("reproduced", "inconclusive") == "inconclusive"
+    assert report.across_seed_sets("not reproduced", "reproduced") == "inconclusive"
+    rows = [{"chapter": "09_x", "claim": "a", "paper": "-", "ours": "+1.0", "verdict": "reproduced"},
+            {"chapter": "09_x", "claim": "b", "paper": "-", "ours": "+2.0", "verdict": "reproduced"},
+            {"chapter": "01_x", "claim": "c", "paper": "-", "ours": "exact", "verdict": "confirmed"}]
+    records = [{"chapter": "09_x", "claim": "a", "verdict_a": "reproduced", "verdict_b": "inconclusive",
+                "seed_b": 1000},
+               {"chapter": "09_x", "claim": "b", "verdict_a": "reproduced", "verdict_b": "reproduced",
+                "seed_b": 1000}]
+    a, b, c = report.with_stability(rows, records)
+    assert a["verdict"] == "inconclusive" and "inconclusive on a disjoint set" in a["ours"]
+    assert b == rows[1] and c == rows[2]
+    stale = [{**records[0], "verdict_a": "not reproduced"}]  # recorded for another run: ignored
+    assert report.with_stability(rows[:1], stale) == rows[:1]
