@@ -11,7 +11,7 @@ Quick start::
 Every value is in nats. Each function's docstring names the chapter that introduces it.
 """
 
-from . import bounds, compare, data, information, plotting, report, threads
+from . import bounds, compare, data, information, report, threads
 from .bounds import dv_bound, infonce_bound, jsd_objective, logmeanexp, nwj_bound, smile_bound
 from .critics import ConcatCritic, SeparableCritic, StackedMLP, make_critic
 from .data import (
@@ -37,6 +37,15 @@ from .utils import resolve_device, seed_everything
 ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``mb.plotting`` is imported on first use, so ``import minebook`` loads no matplotlib."""
+    if name == "plotting":
+        import importlib
+
+        return importlib.import_module(".plotting", __name__)
+    raise AttributeError(f"module 'minebook' has no attribute {name!r}")
 
 __all__ = [
     "bounds", "compare", "data", "information", "plotting", "report", "threads",

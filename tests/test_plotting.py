@@ -39,3 +39,13 @@ def test_seeds_boxplot_draws_a_box_and_every_seed():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["GAN", "GAN+MINE"]
     assert ax.get_ylabel() == "modes" and len(ax.patches) + len(ax.lines) > 0   # the boxes
     plt.close(fig)
+
+
+def test_import_minebook_loads_no_matplotlib():
+    """The library a reader imports into a model does not pull in the book's plotting stack."""
+    import subprocess
+    import sys
+
+    code = ("import sys, minebook as mb; assert not [m for m in sys.modules if m.startswith("
+            "'matplotlib')]; mb.plotting.setup; assert 'matplotlib' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
