@@ -50,6 +50,7 @@ __all__ = [
     "verdict_lines",
     "across_seed_sets",
     "with_stability",
+    "stability_records",
     "SettingsTable",
     "settings_table",
 ]
@@ -395,18 +396,21 @@ def with_stability(rows: Iterable[Mapping[str, Any]],
     """``rows`` (as from :func:`load_all`) with the re-run on other seeds folded in (chapter 8).
 
     ``records``: ``benchmarks/verdict_stability.json`` (``benchmarks/verdicts.py``). A row whose
-    chapter, claim and verdict match a record gets :func:`across_seed_sets` as its verdict;
-    where the two seed sets disagree, ``ours`` says so. Other rows are returned unchanged.
+    chapter and claim match a record gets :func:`across_seed_sets` of its own verdict and the
+    other seeds' one; where the two disagree, ``ours`` says so. Other rows are returned
+    unchanged. Because a row's own verdict is used, a run on another machine whose verdict for
+    these seeds moved to or from "inconclusive" still gets the same book verdict wherever the
+    other seeds were inconclusive.
     """
-    index = {(r["chapter"], r["claim"], r["verdict_a"]): r for r in records}
+    index = {(r["chapter"], r["claim"]): r for r in records}
     out = []
     for row in rows:
         row = dict(row)
-        rec = index.get((row.get("chapter"), row["claim"], row["verdict"]))
+        rec = index.get((row.get("chapter"), row["claim"]))
         if rec is not None and rec["verdict_b"] in VERDICTS:
-            final = across_seed_sets(rec["verdict_a"], rec["verdict_b"])
+            final = across_seed_sets(row["verdict"], rec["verdict_b"])
             if final != row["verdict"]:
-                row["ours"] = (f"{row['ours']}; {rec['verdict_a']} on these seeds, "
+                row["ours"] = (f"{row['ours']}; {row['verdict']} on these seeds, "
                                f"{rec['verdict_b']} on a disjoint set (seed parameter "
                                f"{rec['seed_b']})")
             row["verdict"] = final
@@ -414,13 +418,31 @@ def with_stability(rows: Iterable[Mapping[str, Any]],
     return out
 
 
-def verdict_lines(rows: Iterable[Mapping[str, Any]]) -> str:
+def stability_records(path: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """The committed re-run on other seeds, ``benchmarks/verdict_stability.json`` of the
+    repository this package lives in (or ``path``); ``[]`` where there is none (chapter 8)."""
+    path = Path(path) if path is not None else (
+        Path(__file__).resolve().parent.parent / "benchmarks" / "verdict_stability.json")
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def verdict_lines(rows: Iterable[Mapping[str, Any]], chapter: str | None = None) -> str:
     """One line per recorded claim, ``"✔ reproduced: <claim>"``: what a chapter's checked cell
-    prints after ``record`` (chapter 1). Only the verdict words, which must not change with the
-    machine; the numbers behind them go to the reproduction table.
+    prints after ``record`` (chapter 1).
+
+    With ``chapter``, each verdict is the book's: this run's folded with the committed re-run of
+    the chapter on a disjoint set of seeds (:func:`with_stability`), so that what the page prints
+    is what the reproduction table says, and does not change with the last bits of another
+    CPU where a verdict was not a finding anyway. Only the verdict words are printed; the
+    numbers behind them go to the reproduction table.
     """
+    rows = [{"chapter": chapter, **r} for r in _validate_rows(rows)]
+    if chapter is not None:
+        rows = with_stability(rows, stability_records())
     return "\n".join(f"{VERDICTS.get(str(r['verdict']), '·')} {r['verdict']}: {r['claim']}"
-                     for r in _validate_rows(rows))
+                     for r in rows)
 
 
 class SettingsTable:

@@ -526,7 +526,7 @@ rows = [
     },
 ]
 mb.report.record("06_gaussians_ksg", rows)
-print(mb.report.verdict_lines(rows))
+print(mb.report.verdict_lines(rows, chapter="06_gaussians_ksg"))
 print(f"grid: {len(RHOS)} values of rho x {cfg['n_seeds']} seeds, d = 1 and d = 10, 3 estimators")
 print(f"true MI at rho = 0.99: d=1 {truth[1][-1]:.2f} nats, d=10 {truth[10][-1]:.2f} nats")
 print(f"{'PASS' if ksg_pass_1 else 'FAIL'} KSG (d=1) within max(5%, 0.02 nats) for |rho| <= 0.9")

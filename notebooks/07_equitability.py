@@ -462,7 +462,7 @@ rows = [
     },
 ]
 mb.report.record("07_equitability", rows)
-print(mb.report.verdict_lines(rows))
+print(mb.report.verdict_lines(rows, chapter="07_equitability"))
 print(
     f"grid: {len(FUNCTIONS)} functions x {len(SIGMAS)} noise levels x {cfg['n_seeds']} seeds, n "
     f"= {cfg['n']}"

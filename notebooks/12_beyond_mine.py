@@ -1402,7 +1402,7 @@ rows = [
     },
 ]
 mb.report.record("12_beyond_mine", rows)
-print(mb.report.verdict_lines(rows))
+print(mb.report.verdict_lines(rows, chapter="12_beyond_mine"))
 print(f"PASS InfoNCE <= log {B} = {log_b:.2f} nats at every staircase step, both critics")
 print("PASS InfoNCE with the optimal critic <= log B and <= log n at every n")
 print(

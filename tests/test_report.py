@@ -229,5 +229,19 @@ def test_a_verdict_stands_only_if_another_seed_set_agrees():
     a, b, c = report.with_stability(rows, records)
     assert a["verdict"] == "inconclusive" and "inconclusive on a disjoint set" in a["ours"]
     assert b == rows[1] and c == rows[2]
-    stale = [{**records[0], "verdict_a": "not reproduced"}]  # recorded for another run: ignored
-    assert report.with_stability(rows[:1], stale) == rows[:1]
+    # another machine's run of the same seeds that came out inconclusive: the same book verdict
+    other_cpu = [{**rows[0], "verdict": "inconclusive"}]
+    assert report.with_stability(other_cpu, records)[0]["verdict"] == "inconclusive"
+
+
+def test_verdict_lines_print_the_books_verdict(tmp_path):
+    rows = [{"claim": "a", "paper": "-", "ours": "+1.0", "verdict": "reproduced"}]
+    assert report.verdict_lines(rows) == "✔ reproduced: a"
+    records = [{"chapter": "09_x", "claim": "a", "verdict_a": "reproduced",
+                "verdict_b": "inconclusive", "seed_b": 1000}]
+    path = tmp_path / "stability.json"
+    path.write_text(json.dumps(records))
+    assert report.stability_records(path) == records
+    assert report.stability_records(tmp_path / "none.json") == []
+    assert report.with_stability([{"chapter": "09_x", **rows[0]}], records)[0]["verdict"] == (
+        "inconclusive")
