@@ -521,13 +521,14 @@ for p, e in trust.items():
 # %% [markdown]
 # The digits above move from one machine to the next: the standardized run is unstable, so the
 # last bits of another CPU's arithmetic send it elsewhere (one machine read 0.00 nats with five
-# flags, another 0.01 with three). What does not move is checked below: the standardized
-# estimate misses the truth and says so, the gaussianized one covers it with no flag.
+# flags, another 0.01 with three; MKL's SSE2 path gave -0.00 with an interval of ±1.9 nats,
+# wide enough to reach the truth). What does not move is checked below: the standardized
+# estimate is far below the truth and flagged, the gaussianized one covers it with no flag.
 
 # %% tags=["nbval-check-output"]
 std_run, gauss_run = trust["standardize"], trust["gaussianize"]
 print(
-    f"preprocess='standardize': below the truth {std_run.interval[1] < truth2}, "
+    f"preprocess='standardize': more than 1 nat below the truth {std_run.mi < truth2 - 1}, "
     f"flagged {bool(std_run.flags)}"
 )
 print(
@@ -535,9 +536,7 @@ print(
     f"{gauss_run.interval[0] <= truth2 <= gauss_run.interval[1]}, flagged {bool(gauss_run.flags)}"
 )
 if budget == "full":
-    assert std_run.interval[1] < truth2 and std_run.flags, (
-        "the standardized run should miss, and say so"
-    )
+    assert std_run.mi < truth2 - 1 and std_run.flags, "the standardized run should miss, and say so"
     assert abs(gauss_run.mi - truth2) < 0.15 and not gauss_run.flags, (
         "gaussianize should recover the MI"
     )
