@@ -369,12 +369,12 @@ def combine_verdicts(verdicts: Iterable[str]) -> str:
         raise ValueError(f"combine_verdicts takes a non-empty list of 'reproduced', 'not reproduced' "
                          f"and 'inconclusive'; got {parts}.")
     settled = {v for v in parts if v != "inconclusive"}
-    open_parts = len(parts) - sum(v != "inconclusive" for v in parts)
-    outcomes = set()
-    for extra in ({"reproduced"}, {"not reproduced"}) if open_parts else (set(),):
-        for other in (({"reproduced", "not reproduced"} if open_parts > 1 else set()), set()):
-            both = settled | extra | other
-            outcomes.add("partly" if len(both) == 2 else next(iter(both)))
+    n_open = parts.count("inconclusive")
+    # the sets of definite verdicts the parts could end up with, once the open ones settle
+    both = {"reproduced", "not reproduced"}
+    endings = ([settled] if not n_open else
+               [settled | {"reproduced"}, settled | {"not reproduced"}] + ([both] if n_open > 1 else []))
+    outcomes = {"partly" if len(e) == 2 else next(iter(e)) for e in endings}
     return outcomes.pop() if len(outcomes) == 1 else "inconclusive"
 
 
