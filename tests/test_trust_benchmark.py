@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def trust():
-    spec = importlib.util.spec_from_file_location("trust", ROOT / "benchmarks" / "trust.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/trust.py", "trust")
 
 
 def _row(truth, mi, warned, covered, seconds=1.0):
@@ -107,9 +104,7 @@ def test_take_part_and_tasks_by_name(trust):
 
 def test_width_1d_parses_critic_shapes(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # width_1d imports trust as a sibling
-    spec = importlib.util.spec_from_file_location("width_1d", ROOT / "benchmarks" / "width_1d.py")
-    width_1d = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(width_1d)
+    width_1d = load_script("benchmarks/width_1d.py", "width_1d")
     assert width_1d.parse_hidden("64x64x64") == (64, 64, 64) and width_1d.parse_hidden("128") == (128,)
     for bad in ("64xa", "0x64", ""):
         with pytest.raises(SystemExit, match="hidden widths"):
