@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import re
 import sys
 import time
 import warnings
@@ -35,7 +33,10 @@ import torch
 
 import minebook as mb
 
-ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import ROOT, load, write_section  # noqa: E402
+
 START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 
 
@@ -50,14 +51,6 @@ class Clock:
     def __exit__(self, *exc):
         self.wall = time.perf_counter() - self.w0
         self.cpu = time.process_time() - self.c0
-
-
-def load() -> str:
-    try:
-        one, five, fifteen = os.getloadavg()
-        return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} CPUs"
-    except OSError:  # pragma: no cover
-        return "load average unavailable"
 
 
 def matmul_gflops(size: int = 2048, reps: int = 5, rounds: int = 5) -> tuple[float, float]:
@@ -184,7 +177,7 @@ def part_a(args) -> str:
 
 
 # ----------------------------------------------------------------------------- part (b)
-ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
+ESTIMATORS = tuple(mb.ESTIMATORS)  # every estimator of the book, in its order
 
 
 def part_b(args) -> str:
@@ -239,20 +232,6 @@ def render_b(results) -> str:
 
 
 # ----------------------------------------------------------------------------- main
-def write_readmes(text: str) -> None:
-    block = f"{START}\n{text}\n{END}"
-    for path in (ROOT / "benchmarks" / "README.md", ROOT / "README.md"):
-        old = path.read_text() if path.exists() else ""
-        if START in old and END in old:
-            new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, old, flags=re.S)
-        else:
-            intro = ("## Benchmark\n\nThe last run of `benchmarks/estimators.py` (what it measures and why: "
-                     "[benchmarks/README.md](benchmarks/README.md)).\n\n")
-            new = old.rstrip("\n") + ("\n\n" if old else "") + intro + block + "\n"
-        path.write_text(new)
-        print(f"wrote the tables into {path.relative_to(ROOT)}")
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("a", "b", "both"), default="both")
@@ -282,7 +261,10 @@ def main(argv=None) -> None:
         parts.append("### (b) Estimators on correlated Gaussians\n\n" + part_b(args))
     parts.append(f"Load at the end: {load()}.")
     if args.write_readme:
-        write_readmes("\n\n".join(parts))
+        intro = ("## Benchmark\n\nThe last run of `benchmarks/estimators.py` (what it measures and why: "
+                 "[benchmarks/README.md](benchmarks/README.md)).\n\n")
+        for path in (ROOT / "benchmarks" / "README.md", ROOT / "README.md"):
+            write_section(path, "\n\n".join(parts), (START, END), heading=intro)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 import minebook as mb
-from minebook import beyond_normal as bn
+from minebook.experiments import beyond_normal as bn
 
 
 def main(argv=None) -> int:

@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import ROOT, load, write_section  # noqa: E402
+
 LAST = ROOT / "benchmarks" / "last_run_threads.json"
 START, END = "<!-- threads-benchmark:start -->", "<!-- threads-benchmark:end -->"
 
@@ -54,11 +56,6 @@ t0 = time.perf_counter()
 est = minebook.estimate_mi(x, z, **kwargs)
 print(time.perf_counter() - t0, est.mi, est.threads)
 """
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 class Busy:
@@ -194,18 +191,6 @@ def render(res: dict) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
-    path = ROOT / "benchmarks" / "README.md"
-    old = path.read_text()
-    block = f"{START}\n{text}\n{END}"
-    if START in old:
-        new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n## Threads and parallel chapters (`threads.py`)\n\n" + block + "\n"
-    path.write_text(new)
-    print(f"wrote the tables into {path.relative_to(ROOT)}")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=("estimate", "builds", "all"), default="all")
@@ -239,7 +224,8 @@ def main(argv=None) -> int:
         text = render(res)
     print(text)
     if args.write_readme:
-        write_readme(text)
+        write_section(ROOT / "benchmarks" / "README.md", text, (START, END),
+                      heading="## Threads and parallel chapters (`threads.py`)\n\n")
     return 0
 
 

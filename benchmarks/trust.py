@@ -57,9 +57,12 @@ import torch
 from tqdm import tqdm
 
 import minebook as mb
-from minebook import beyond_normal as bn
+from minebook.experiments import beyond_normal as bn
 
-ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import ROOT, take_part, write_section  # noqa: E402
+
 #: README markers of each task list's table.
 MARKS = {"czyz": ("<!-- trust:start -->", "<!-- trust:end -->"),
          "book": ("<!-- trust-book:start -->", "<!-- trust-book:end -->")}
@@ -89,7 +92,7 @@ def run_one_estimator(spec: str, tasks, n: int, seeds, kwargs: dict, done: dict 
             x, z = task.sample(n, s)
             start = time.perf_counter()
             if estimator == "gaussian":
-                res, value = None, bn.gaussian_baseline_mi(x, z)
+                res, value = None, mb.checks.gaussian_baseline_mi(x, z)
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # counted through MIEstimate.flags
@@ -143,27 +146,6 @@ def select_tasks(name: str, dims, part: str | None = None, quick: bool = False) 
     if quick:
         tasks = [t for t in tasks if int(t.name.split("x")[0]) <= 5]
     return take_part(tasks, part)
-
-
-def take_part(items: list, part: str | None) -> list:
-    """Every m-th item from the k-th with ``part = "k/m"`` (all of them for ``None``): the share of
-    one of m processes run side by side (also ``misses.py``)."""
-    if not part:
-        return items
-    k, m = (int(v) for v in part.split("/"))
-    if not 1 <= k <= m:
-        raise SystemExit(f"--part must be k/m with 1 <= k <= m; got {part!r}")
-    return items[k - 1::m]
-
-
-def czyz_by_name(names) -> list:
-    """The tasks of ``minebook.beyond_normal.czyz_tasks()`` with these names, in this order (a clear
-    exit for an unknown name; ``width_1d.py`` and ``misses.py``)."""
-    by_name = {t.name: t for t in bn.czyz_tasks()}
-    unknown = sorted(set(names) - set(by_name))
-    if unknown:
-        raise SystemExit(f"unknown tasks {unknown}; choose from {sorted(by_name)}")
-    return [by_name[name] for name in names]
 
 
 def task_table(per_estimator: dict[str, list[dict]], tasks) -> str:
@@ -272,8 +254,6 @@ def recheck_flags(rows: list[dict], tasks, n: int) -> int:
     Rows without an interval (KSG, the CCA baseline) and diverged runs are left alone (the
     checks skip them). Returns how many rows changed.
     """
-    from minebook.estimate import _flag_below_gaussian, _flag_near_zero
-
     by_name, changed = {t.name: t for t in tasks}, 0
     for r in rows:
         if r.get("interval") is None or "diverged" in r["flags"] or not math.isfinite(r["mi"]):
@@ -282,29 +262,14 @@ def recheck_flags(rows: list[dict], tasks, n: int) -> int:
         res = mb.MIEstimate(mi=r["mi"], mi_std=(r["mi"] - low) / 1.96, estimator="mine", train_mi=high)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            _flag_below_gaussian(res, by_name[r["task"]].sample(n, r["seed"]))
-            _flag_near_zero(res)
-        flags = [f for f in r["flags"] if f not in ("below_gaussian", "near_zero")]
-        if "below_gaussian" in res.flags:  # where _run_checks puts it: after train_gap, before below_ksg
-            at = next((i for i, f in enumerate(flags) if f in ("below_ksg", "tail_dependence")), len(flags))
-            flags.insert(at, "below_gaussian")
-        if "near_zero" in res.flags:  # the last check of estimate_mi
-            flags.append("near_zero")
+            mb.CHECKS["below_gaussian"].apply(res, by_name[r["task"]].sample(n, r["seed"]))
+            mb.CHECKS["near_zero"].apply(res)
+        kept = {f for f in r["flags"] if f not in ("below_gaussian", "near_zero")}
+        flags = [name for name in mb.CHECKS if name in kept | set(res.flags)]  # run_checks' order
         if flags != r["flags"]:
             changed += 1
             r["flags"], r["warned"] = flags, bool(flags)
     return changed
-
-
-def write_readme(text: str, marks: tuple[str, str]) -> None:
-    start_mark, end_mark = marks
-    readme = ROOT / "README.md"
-    body = readme.read_text()
-    if start_mark not in body or end_mark not in body:
-        raise SystemExit(f"README.md has no {start_mark} ... {end_mark} section to replace")
-    head, rest = body.split(start_mark, 1)
-    _, tail = rest.split(end_mark, 1)
-    readme.write_text(f"{head}{start_mark}\n{text}\n{end_mark}{tail}")
 
 
 def main(argv=None) -> int:
@@ -377,7 +342,7 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(per_estimator, indent=1))
     if args.write_readme:
-        write_readme(text, MARKS[args.tasks])
+        write_section(ROOT / "README.md", text, MARKS[args.tasks])
     return 1 if args.strict and not all(ok for _, ok, _ in checks) else 0
 
 

@@ -30,7 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import ROOT, write_section  # noqa: E402
+
 _spec = importlib.util.spec_from_file_location("bookgen", ROOT / "scripts" / "bookgen.py")
 bookgen = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("bookgen", bookgen)
@@ -110,17 +113,6 @@ def markdown(records: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def write_readme(table: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    start, end = "<!-- verdict-stability:start -->", "<!-- verdict-stability:end -->"
-    if start not in text:
-        text += ("\n## Verdict stability\n\n`verdicts.py` re-runs every chapter that compares "
-                 "methods over seeds on a disjoint set of seeds (see its docstring).\n\n"
-                 f"{start}\n{end}\n")
-    before, rest = text.split(start, 1)
-    README.write_text(before + start + "\n" + table + rest[rest.index(end):], encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("chapters", nargs="*", default=list(COMPARISON_CHAPTERS))
@@ -146,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(records)
     print(table)
     if args.write_readme:
-        write_readme(table)
+        write_section(README, table, ("<!-- verdict-stability:start -->", "<!-- verdict-stability:end -->"),
+                      heading=("## Verdict stability\n\n`verdicts.py` re-runs every chapter that compares "
+                               "methods over seeds on a disjoint set of seeds (see its docstring).\n\n"))
     return 1 if any(r["flip"] for r in records) else 0
 
 

@@ -20,10 +20,13 @@ import argparse
 import sys
 import time
 import warnings
-
-from trust import czyz_by_name, take_part  # benchmarks/ is on the path when run as a script
+from pathlib import Path
 
 import minebook as mb
+
+if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import czyz_by_name, take_part  # noqa: E402
 
 TASKS = ["1x1 normal", "1x1 additive(eps=0.1)", "1x1 additive(eps=0.75)", "1x1 bimodal",
          "1x1 student_t(df=1)"]

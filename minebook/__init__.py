@@ -11,8 +11,9 @@ Quick start::
 Every value is in nats. Each function's docstring names the chapter that introduces it.
 """
 
-from . import bounds, compare, data, information, report, threads
+from . import bounds, checks, data, estimators, information, preprocess, readouts, threads
 from .bounds import dv_bound, infonce_bound, jsd_objective, logmeanexp, nwj_bound, smile_bound
+from .checks import CHECKS, Check
 from .critics import ConcatCritic, SeparableCritic, StackedMLP, make_critic
 from .data import (
     correlated_gaussian,
@@ -26,37 +27,45 @@ from .data import (
     transform,
 )
 from .ema import LogEMA, ema_dv_surrogate
-from .estimate import DEFAULTS, MIEstimate, default_settings, estimate_mi, estimate_mi_many
+from .engine import Ensemble, TrainingState
+from .estimate import DEFAULTS, default_settings, estimate_mi, estimate_mi_many
+from .estimators import ESTIMATORS, Estimator, batch_objective, critic_outputs, get_estimator
 from .information import entropy, gaussian_kl, kl_divergence, mutual_information
 from .ksg import ksg
 from .module import MINE, StackedMINE
-from .objectives import batch_objective, critic_outputs, shuffle_rows
+from .objectives import shuffle_rows
+from .preprocess import MarginalGaussianizer
+from .result import MIEstimate
 from .significance import PermutationTest, permutation_test, rejection_rates
 from .utils import resolve_device, seed_everything
-
-ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
 
 __version__ = "0.1.0"
 
 
+#: Imported on first use (``mb.plotting``, ``mb.report``, ``mb.datasets``, ``mb.experiments``): the
+#: book's tooling and the chapters' experiments, so ``import minebook`` loads no matplotlib.
+_ON_USE = ("plotting", "report", "datasets", "experiments")
+
+
 def __getattr__(name: str):
-    """``mb.plotting`` is imported on first use, so ``import minebook`` loads no matplotlib."""
-    if name == "plotting":
+    """Import the modules of :data:`_ON_USE` on first use."""
+    if name in _ON_USE:
         import importlib
 
-        return importlib.import_module(".plotting", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minebook' has no attribute {name!r}")
 
 __all__ = [
-    "bounds", "compare", "data", "information", "plotting", "report", "threads",
+    "bounds", "checks", "data", "estimators", "information", "preprocess", "readouts", "threads",
     "dv_bound", "infonce_bound", "jsd_objective", "logmeanexp", "nwj_bound", "smile_bound",
-    "ConcatCritic", "SeparableCritic", "StackedMLP", "make_critic",
+    "CHECKS", "Check", "ConcatCritic", "SeparableCritic", "StackedMLP", "make_critic",
     "correlated_gaussian", "equitability_mi", "equitability_sample", "gaussian_log_ratio",
     "gaussian_mi", "mvn_mi", "rho_for_mi", "sample_mvn", "transform",
-    "LogEMA", "ema_dv_surrogate",
-    "DEFAULTS", "MIEstimate", "default_settings", "estimate_mi", "estimate_mi_many",
+    "LogEMA", "ema_dv_surrogate", "Ensemble", "TrainingState",
+    "DEFAULTS", "default_settings", "estimate_mi", "estimate_mi_many",
+    "ESTIMATORS", "Estimator", "batch_objective", "critic_outputs", "get_estimator",
     "entropy", "gaussian_kl", "kl_divergence", "mutual_information",
-    "ksg", "MINE", "StackedMINE", "batch_objective", "critic_outputs", "shuffle_rows",
+    "ksg", "MINE", "StackedMINE", "shuffle_rows", "MarginalGaussianizer", "MIEstimate",
     "PermutationTest", "permutation_test", "rejection_rates",
-    "resolve_device", "seed_everything", "ESTIMATORS",
+    "resolve_device", "seed_everything",
 ]

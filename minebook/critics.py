@@ -19,7 +19,7 @@ from torch import nn
 
 __all__ = ["StackedMLP", "ConcatCritic", "SeparableCritic", "make_critic", "StandardizedCritic"]
 
-_ACTIVATIONS = {"relu": nn.functional.relu, "elu": nn.functional.elu, "tanh": torch.tanh,
+ACTIVATIONS = {"relu": nn.functional.relu, "elu": nn.functional.elu, "tanh": torch.tanh,
                 "softplus": nn.functional.softplus, "leaky_relu": nn.functional.leaky_relu}
 
 
@@ -33,8 +33,8 @@ class StackedMLP(nn.Module):
     def __init__(self, dim_in: int, hidden: Sequence[int], dim_out: int, n_critics: int = 1,
                  activation: str = "relu", generator: torch.Generator | None = None):
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}.")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}.")
         if any(int(h) <= 0 for h in hidden):
             raise ValueError(f"hidden widths must be positive integers; got {tuple(hidden)}.")
         widths = [int(dim_in), *map(int, hidden), int(dim_out)]
@@ -51,7 +51,7 @@ class StackedMLP(nn.Module):
             self.biases.append(nn.Parameter(b))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        act = _ACTIVATIONS[self.activation]
+        act = ACTIVATIONS[self.activation]
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             if i == last:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import ndtr
 
-from ._checks import check_positive_int
+from .validation import check_positive_int
 
 __all__ = [
     "gaussian_mi", "rho_for_mi", "correlated_gaussian", "gaussian_log_ratio",

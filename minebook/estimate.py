@@ -9,32 +9,22 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
-from collections.abc import Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import numpy as np
-import torch
-from tqdm import tqdm
 
-from ._checks import (
-    check_estimator,
-    check_fraction,
-    check_pair,
-    check_positive_float,
-    check_positive_int,
-)
-from .bounds import infonce_bound
-from .critics import StandardizedCritic, make_critic
-from .ema import LogEMA
+from .checks import flag_divergence, run_checks
+from .engine import Ensemble, TrainingState
+from .estimators import get_estimator
 from .ksg import ksg
-from .objectives import batch_objective, cyclic_derangement, off_diagonal
-from .preprocess import GaussianizedCritic, MarginalGaussianizer, check_preprocess
-from .threads import choose_threads, step_flops, using_threads
-from .utils import adam, flush_denormals, resolve_device
+from .preprocess import check_preprocess, preprocess_all
+from .result import MIEstimate
+from .threads import choose_threads, using_threads
+from .utils import flush_denormals, resolve_device
+from .validation import check_fraction, check_pair, check_positive_float, check_positive_int, check_seed
 
-__all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "default_settings", "DEFAULTS", "CHECKS", "N_CRITICS"]
+__all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "default_settings", "default_batch_size",
+           "DEFAULTS", "N_CRITICS", "TrainingState"]
 
 #: The base settings of ``estimate_mi`` (chapter 3). ``steps``, ``batch_size``, ``hidden`` and
 #: ``test_fraction`` are the values at the sample sizes the book mostly uses (a few thousand
@@ -55,89 +45,6 @@ WIDTH_TIERS = ((100, (32, 32)), (math.inf, (64, 64)))
 HELD_OUT_CAP = 10_000
 #: The number of critics (seeds) ``estimate_mi`` trains at once by default (chapter 3).
 N_CRITICS = 3
-
-
-@dataclass
-class MIEstimate:
-    """The result of one estimate (chapter 3).
-
-    Attributes: ``mi`` (nats, on held-out samples that training never saw; from
-    :func:`estimate_mi` the median over ``n_critics`` critics trained with different seeds),
-    ``mi_std`` (its standard error: the held-out read-out's, delta method, combined with the
-    seed-to-seed spread of the critics, see :func:`estimate_mi`; NaN for KSG), ``read_out_std``
-    (the read-out's part alone), ``seed_std`` (the standard deviation of the estimates of the
-    ``n_critics`` critics, NaN for one), ``members`` (their own results, ``()`` for one critic),
-    ``history`` (the training-batch estimate at every step, nats, shape ``(steps,)``; with several
-    critics their mean), ``grad_norms``
-    (global gradient norm per step), ``critic`` (the trained critic on raw inputs, or
-    ``None`` for KSG), ``diverged`` with ``message``, ``n_train`` (rows trained on),
-    ``n_val`` (training rows set aside to choose the read-out critic), ``n_test`` (held-out
-    rows of the read-out), ``selected_step`` (the last step of the window whose averaged
-    critic was chosen; ``-1`` without selection), ``seconds``, ``threads`` (the torch intra-op
-    threads it trained with, :mod:`minebook.threads`; 0 for KSG) and ``ess``: the effective number
-    of held-out marginal pairs behind the partition term ``log E_Q[e^T]`` (or ``E_Q[e^(T-1)]``),
-    Kish's ``(sum w)^2 / sum w^2`` with ``w = e^T`` (NaN for InfoNCE and KSG). A small ``ess``
-    means that a handful of pairs decide the estimate (heavy tails, chapter 12). ``flags``: the
-    names of the checks that fired (each also explained in ``message`` and warned about, with a
-    fix): ``"diverged"``, ``"few_pairs"``, ``"still_rising"`` (the training curve was still
-    climbing at the end), ``"near_ceiling"`` (the estimate is within a nat of the most that the
-    read-out can show), ``"below_gaussian"`` (well below the Gaussian baseline of the normal
-    scores, a sign of an undertrained critic) and ``"few_samples"`` (fewer than
-    :data:`MIN_ROWS_PER_DIM` training rows per input dimension), ``"train_gap"`` (the critic
-    scores its own training pairs far higher than held-out ones: the truth may be well above the
-    estimate), and from :func:`estimate_mi` also ``"below_ksg"`` (well below the KSG estimate of
-    the normal scores) and ``"tail_dependence"`` (x and z are extreme together far more often
-    than a Gaussian with their correlations: dependence that critics learn slowly, as in
-    Student-t data; a property of the data, so KSG estimates get it too) and ``"near_zero"`` (the
-    interval reaches 0: no dependence found, which bounds nothing from above). See :data:`CHECKS`.
-    ``train_mi``: the same read-out of the chosen critic on as many of its own training rows as
-    were held out (the same number of rows, so the two values carry the same finite-sample
-    bias): an optimistic value, the upper end of :attr:`interval` when above ``mi + 1.96 mi_std``
-    (NaN for KSG; from :func:`estimate_mi` the median over critics).
-    """
-
-    mi: float
-    mi_std: float
-    estimator: str
-    history: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    critic: torch.nn.Module | None = field(default=None, repr=False)
-    diverged: bool = False
-    message: str = ""
-    n_train: int = 0
-    n_test: int = 0
-    seconds: float = 0.0
-    n_val: int = 0
-    selected_step: int = -1
-    ess: float = float("nan")
-    threads: int = 0
-    flags: tuple[str, ...] = ()
-    n_critics: int = 1
-    batch_size: int = 0
-    read_out_std: float = float("nan")
-    seed_std: float = float("nan")
-    members: tuple = field(default=(), repr=False)
-    train_mi: float = float("nan")
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        """An approximate 95% interval (nats): ``mi ± 1.96 mi_std``, its upper end raised to
-        :attr:`train_mi` when that is higher.
-
-        The symmetric part covers the noise of the held-out read-out and, with several critics,
-        the spread of training over seeds. The upper end also covers the gap between what the
-        critic scores on the pairs it was trained on and on new pairs: a critic fitted to a
-        finite sample scores its own pairs too high and new pairs too low, and the truth lies
-        between when that gap is what keeps the held-out estimate low (measured in chapter 12).
-        It does not cover a critic that is too small or too briefly trained to find the
-        dependence at all: then both values sit below the truth. MINE and the other
-        DV/NWJ/InfoNCE estimators are lower bounds, so an estimate can sit below the truth with
-        a tight interval; the checks behind :attr:`flags` are there to catch that (chapter 3).
-        """
-        low, high = self.mi - 1.96 * self.mi_std, self.mi + 1.96 * self.mi_std
-        if math.isfinite(self.train_mi):
-            high = max(high, self.train_mi)
-        return (low, high)
 
 
 def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int | None = None,
@@ -189,15 +96,16 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
         est = minebook.estimate_mi(x, z)          # about 4.1 nats (truth 4.15)
         est.mi, est.mi_std, est.interval, est.flags, est.history[-1]
     """
-    estimator = check_estimator(estimator)
+    record = get_estimator(estimator)
     if n_critics is None:
-        n_critics = 1 if estimator == "ksg" else N_CRITICS
+        n_critics = N_CRITICS if record.neural else 1
     n_critics = check_positive_int(n_critics, "n_critics")
-    if estimator == "ksg" and n_critics != 1:
-        raise ValueError("KSG has no training to repeat: pass n_critics=1 (or leave it out) with estimator='ksg'.")
+    if not record.neural and n_critics != 1:
+        raise ValueError(f"{record.name} has no training to repeat: pass n_critics=1 (or leave it out) "
+                         f"with estimator={record.name!r}.")
     members = estimate_mi_many([(x, z)] * n_critics, estimator=estimator, seed=seed, checks=False, **kwargs)
     res = members[0] if n_critics == 1 else _combine_critics(members)
-    _run_checks(res, check_pair(x, z), ksg=estimator != "ksg")
+    run_checks(res, check_pair(x, z), full=True)
     return res
 
 
@@ -262,10 +170,11 @@ def default_batch_size(n_train: int, n_test: int, estimator: str = "mine") -> in
     that worked before keeps its batch size and its numbers.
     """
     cap = int(DEFAULTS["batch_size"])
-    if n_train >= cap and (estimator != "infonce" or n_test >= cap):
+    test_batch = get_estimator(estimator).test_batch
+    if n_train >= cap and (not test_batch or n_test >= cap):
         return cap
     size = n_train // 2
-    if estimator == "infonce":
+    if test_batch:
         size = min(size, n_test)
     return max(2, min(cap, size))
 
@@ -283,7 +192,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                      average_last: float = DEFAULTS["average_last"],
                      val_fraction: float = DEFAULTS["val_fraction"],
                      n_checkpoints: int = DEFAULTS["n_checkpoints"],
-                     threads: int | None = None, checks: bool = True) -> list[MIEstimate]:
+                     threads: int | None = None, checks: bool = True,
+                     callback: Callable[[TrainingState], None] | None = None) -> list[MIEstimate]:
     """Estimate MI for K sample pairs at once, training K critics with stacked weights.
 
     ``pairs``: a list of ``(x_k, z_k)``; all ``x_k`` share one shape ``(n, dx)`` and all
@@ -337,22 +247,62 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     A run that produces NaN/inf, or a held-out estimate above ``log(n_test)`` (more than the
     sample can support, McAllester and Stratos 2020), gets ``diverged=True``, a ``message``
     and a ``RuntimeWarning``. With ``checks=True`` (default) every member also gets the checks of
-    :data:`CHECKS` except the KSG comparison (which :func:`estimate_mi` adds); ``checks=False``
-    leaves only the divergence check.
+    :data:`minebook.checks.CHECKS` whose scope is ``"member"`` (:func:`estimate_mi` adds the
+    rest); ``checks=False`` leaves only the divergence check.
+
+    ``callback(state)``: called after every training step with a
+    :class:`minebook.engine.TrainingState` (step, batch estimates and scores, and the ensemble
+    whose critic holds that step's weights), to follow the critics during training (chapter 5).
 
     Introduced in chapter 3; the sweeps of chapters 5-7 and 12 use it.
     """
-    estimator = check_estimator(estimator)
+    record = get_estimator(estimator)
     preprocess = check_preprocess(preprocess, standardize)
-    pairs = _check_pairs(pairs)
-    data = [check_pair(x, z) for x, z in pairs]
-    if estimator == "ksg":
+    data = [check_pair(x, z) for x, z in _check_pairs(pairs)]
+    if not record.neural:
         k = check_positive_int(k, "k")
         results = [_ksg_result(x, z, k, preprocess) for x, z in data]
-        if checks:
-            for res, pair in zip(results, data, strict=True):
-                _run_checks(res, pair, ksg=False)
+        for res, pair in zip(results, data, strict=True):
+            if checks:
+                run_checks(res, pair, full=False)
         return results
+    opts = _settings(data, record, dict(
+        seed=seed, steps=steps, batch_size=batch_size, lr=lr, hidden=hidden, critic=critic,
+        embed_dim=embed_dim, ema_rate=ema_rate, tau=tau, test_fraction=test_fraction,
+        n_shuffles=n_shuffles, average_last=average_last, val_fraction=val_fraction,
+        n_checkpoints=n_checkpoints, threads=threads))
+    start = time.perf_counter()
+    runner = Ensemble(data, record.name, opts["seed"], opts["n_train"], opts["hidden"], opts["critic"],
+                      activation, opts["embed_dim"], preprocess, resolve_device(device), n_val=opts["n_val"])
+    n_threads = choose_threads(runner.step_flops(opts["batch_size"], opts["embed_dim"]), threads)
+    with using_threads(n_threads), flush_denormals():
+        history, grad_norms = runner.train(
+            opts["steps"], opts["batch_size"], opts["lr"], opts["ema_rate"], opts["tau"], naive_numerics,
+            progress, desc or f"{record.name} x{len(data)}", opts["average_last"],
+            opts["n_checkpoints"] if opts["n_val"] else 0, callback=callback)
+        mi, mi_std = runner.read_out(opts["tau"], opts["n_shuffles"], opts["batch_size"])
+        train_mi = runner.in_sample(opts["tau"], opts["n_shuffles"], opts["batch_size"])
+    seconds = time.perf_counter() - start
+    results = []
+    for j, pair in enumerate(data):
+        res = MIEstimate(mi=float(mi[j]), mi_std=float(mi_std[j]), estimator=record.name,
+                         history=history[:, j], grad_norms=grad_norms[:, j],
+                         critic=runner.member_critic(j), n_train=opts["n_train"] - opts["n_val"],
+                         n_test=opts["n_test"], seconds=seconds / len(data), n_val=opts["n_val"],
+                         selected_step=int(runner.selected_step[j]), ess=float(runner.read_out_ess[j]),
+                         threads=n_threads, batch_size=opts["batch_size"], read_out_std=float(mi_std[j]),
+                         train_mi=float(train_mi[j]))
+        if checks:
+            run_checks(res, pair, full=False)
+        else:
+            flag_divergence(res)
+        results.append(res)
+    return results
+
+
+def _settings(data: list, record, given: dict) -> dict:
+    """The validated training settings of :func:`estimate_mi_many`, the ones not given
+    (``None``) chosen by :func:`default_settings`; adds ``n_train``, ``n_test``, ``n_val``."""
     shapes = {(x.shape[1], z.shape[1], len(x)) for x, z in data}
     if len(shapes) > 1:
         raise ValueError(
@@ -360,101 +310,50 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
             f"{sorted(shapes)}. Call estimate_mi_many once per shape."
         )
     dx, dz, n = shapes.pop()
-    auto = default_settings(n, dx, dz, estimator)
-    if test_fraction is None:
-        test_fraction = auto["test_fraction"]
-    if steps is None:
-        steps = auto["steps"]
-    if hidden is None:
-        hidden = auto["hidden"]
-    steps = check_positive_int(steps, "steps")
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, "batch_size")
-        if batch_size < 2:
-            raise ValueError(f"batch_size must be at least 2 (marginal samples shuffle the batch); got {batch_size}.")
-    n_shuffles = check_positive_int(n_shuffles, "n_shuffles")
-    embed_dim = check_positive_int(embed_dim, "embed_dim")
-    test_fraction = check_fraction(test_fraction, "test_fraction")
-    lr = check_positive_float(lr, "lr")
-    tau = check_positive_float(tau, "tau", allow_inf=True)
-    if not 0.0 < float(ema_rate) <= 1.0:
-        raise ValueError(f"ema_rate must lie in (0, 1]; got {ema_rate!r} (the paper's rate is about 0.01).")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer; got {seed!r}.")
-    if not 0.0 <= float(average_last) < 1.0:
-        raise ValueError(f"average_last must lie in [0, 1); got {average_last!r}.")
-    if not 0.0 <= float(val_fraction) < 1.0:
-        raise ValueError(f"val_fraction must lie in [0, 1); got {val_fraction!r}.")
-    n_checkpoints = check_positive_int(n_checkpoints, "n_checkpoints")
-    if threads is not None:
-        choose_threads(0.0, threads)  # a clear ValueError before any work
-    if critic not in ("auto", "concat", "separable"):
-        raise ValueError(f"critic must be 'auto', 'concat' or 'separable'; got {critic!r}.")
-    if critic == "auto":
-        critic = "separable" if estimator == "infonce" else "concat"
-    n_test = int(round(test_fraction * n))
+    opts = dict(given)
+    auto = default_settings(n, dx, dz, record.name)
+    for name in ("test_fraction", "steps", "hidden"):
+        if opts[name] is None:
+            opts[name] = auto[name]
+    opts["steps"] = check_positive_int(opts["steps"], "steps")
+    if opts["batch_size"] is not None:
+        opts["batch_size"] = check_positive_int(opts["batch_size"], "batch_size")
+        if opts["batch_size"] < 2:
+            raise ValueError("batch_size must be at least 2 (marginal samples shuffle the batch); "
+                             f"got {opts['batch_size']}.")
+    for name in ("n_shuffles", "embed_dim", "n_checkpoints"):
+        opts[name] = check_positive_int(opts[name], name)
+    opts["test_fraction"] = check_fraction(opts["test_fraction"], "test_fraction")
+    opts["lr"] = check_positive_float(opts["lr"], "lr")
+    opts["tau"] = check_positive_float(opts["tau"], "tau", allow_inf=True)
+    if not 0.0 < float(opts["ema_rate"]) <= 1.0:
+        raise ValueError(f"ema_rate must lie in (0, 1]; got {opts['ema_rate']!r} (the paper's rate is about 0.01).")
+    opts["seed"] = check_seed(opts["seed"])
+    for name in ("average_last", "val_fraction"):
+        if not 0.0 <= float(opts[name]) < 1.0:
+            raise ValueError(f"{name} must lie in [0, 1); got {opts[name]!r}.")
+    if opts["threads"] is not None:
+        choose_threads(0.0, opts["threads"])  # a clear ValueError before any work
+    if opts["critic"] not in ("auto", "concat", "separable"):
+        raise ValueError(f"critic must be 'auto', 'concat' or 'separable'; got {opts['critic']!r}.")
+    if opts["critic"] == "auto":
+        opts["critic"] = record.critic
+    n_test = int(round(opts["test_fraction"] * n))
     n_train = n - n_test
-    if batch_size is None:
-        batch_size = default_batch_size(n_train, n_test, estimator)
-    min_test = batch_size if estimator == "infonce" else 2
+    if opts["batch_size"] is None:
+        opts["batch_size"] = default_batch_size(n_train, n_test, record.name)
+    batch_size, min_test = opts["batch_size"], record.min_test_rows(opts["batch_size"])
     if n_train < batch_size or n_test < min_test:
         raise ValueError(
             f"too few samples in x and z: n={n} gives {n_train} training rows (need batch_size={batch_size}) "
-            f"and {n_test} held-out rows (need {min_test}) at test_fraction={test_fraction}. "
+            f"and {n_test} held-out rows (need {min_test}) at test_fraction={opts['test_fraction']}. "
             "Pass more samples or a smaller batch_size."
         )
     # Validation rows come out of the training split, never below one batch of training rows.
-    n_val = min(int(round(val_fraction * n_train)), n_train - batch_size)
-    if n_val < 2 or steps < n_checkpoints:
+    n_val = min(int(round(opts["val_fraction"] * n_train)), n_train - batch_size)
+    if n_val < 2 or opts["steps"] < opts["n_checkpoints"]:
         n_val = 0
-    dev = resolve_device(device)
-    start = time.perf_counter()
-    runner = _Ensemble(data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                       preprocess, dev, n_val=n_val)
-    n_threads = choose_threads(runner.step_flops(batch_size, embed_dim), threads)
-    with using_threads(n_threads), flush_denormals():
-        history, grad_norms = runner.train(steps, batch_size, lr, ema_rate, tau, naive_numerics,
-                                           progress, desc or f"{estimator} x{len(data)}", average_last,
-                                           n_checkpoints if n_val else 0)
-        mi, mi_std = runner.read_out(estimator, tau, n_shuffles, batch_size)
-        ess = runner.read_out_ess
-        train_mi = runner.in_sample(estimator, tau, n_shuffles, batch_size)
-    seconds = time.perf_counter() - start
-    results = []
-    for j in range(len(data)):
-        res = MIEstimate(mi=float(mi[j]), mi_std=float(mi_std[j]), estimator=estimator,
-                         history=history[:, j], grad_norms=grad_norms[:, j],
-                         critic=runner.member_critic(j), n_train=n_train - n_val, n_test=n_test,
-                         seconds=seconds / len(data), n_val=n_val,
-                         selected_step=int(runner.selected_step[j]), ess=float(ess[j]),
-                         threads=n_threads, batch_size=batch_size, read_out_std=float(mi_std[j]),
-                         train_mi=float(train_mi[j]))
-        if checks:
-            _run_checks(res, data[j], ksg=False)
-        else:
-            _flag_divergence(res, n_test)
-        results.append(res)
-    return results
-
-
-def _run_checks(res: MIEstimate, pair, ksg: bool) -> None:
-    """All checks of :data:`CHECKS` on one (possibly combined) estimate of ``pair = (x, z)``."""
-    if res.estimator == "ksg":
-        _flag_few_samples(res, pair)
-        _flag_tail_dependence(res, pair)
-        return
-    if not res.diverged:
-        _flag_divergence(res, res.n_test)
-    _flag_few_pairs(res)
-    _flag_still_rising(res)
-    _flag_near_ceiling(res, res.n_test, res.batch_size)
-    _flag_few_samples(res, pair)
-    _flag_train_gap(res)
-    _flag_below_gaussian(res, pair)
-    if ksg:
-        _flag_below_ksg(res, pair)
-        _flag_tail_dependence(res, pair)
-        _flag_near_zero(res)
+    return dict(opts, n_train=n_train, n_test=n_test, n_val=n_val)
 
 
 def _check_pairs(pairs) -> list:
@@ -475,626 +374,7 @@ def _check_pairs(pairs) -> list:
 def _ksg_result(x: np.ndarray, z: np.ndarray, k: int, preprocess: str) -> MIEstimate:
     """KSG has no held-out read-out, so ``mi_std`` is NaN (``minebook.ksg.ksg_with_std`` gives a rough one)."""
     start = time.perf_counter()
-    x, z = _preprocess_all(x, z, preprocess)
+    x, z = preprocess_all(x, z, preprocess)
     value = ksg(x, z, k=k)
     return MIEstimate(mi=float(value), mi_std=float("nan"), estimator="ksg", n_train=0,
                       n_test=len(x), seconds=time.perf_counter() - start)
-
-
-def _preprocess_all(x: np.ndarray, z: np.ndarray, preprocess: str) -> tuple[np.ndarray, np.ndarray]:
-    """``x, z`` after ``preprocess`` fitted on all rows (KSG and the checks, which use every row)."""
-    if preprocess == "gaussianize":
-        return MarginalGaussianizer.fit(x)(x), MarginalGaussianizer.fit(z)(z)
-    if preprocess == "standardize":
-        scale = _scaler(x, z, True)
-        return (x - scale[0]) / scale[1], (z - scale[2]) / scale[3]
-    return x, z
-
-
-def _flag_divergence(res: MIEstimate, n_test: int) -> None:
-    """Mark a run diverged (with a warning) on NaN/inf or an estimate above ``log n_test``."""
-    problems = []
-    if not np.all(np.isfinite(res.history)):
-        bad = int(np.argmax(~np.isfinite(res.history)))
-        problems.append(f"the training estimate became NaN/inf at step {bad}")
-    if not math.isfinite(res.mi):
-        problems.append("the held-out estimate is NaN/inf")
-    elif res.estimator != "mine_f" and res.mi > math.log(n_test) + 1e-6:
-        problems.append(
-            f"the held-out estimate {res.mi:.2f} nats exceeds log(n_test) = {math.log(n_test):.2f}, "
-            "more than this many samples can support"
-        )
-    if problems:
-        res.diverged = True
-        res.flags = (*res.flags, "diverged")
-        res.message = "; ".join(problems) + ". Try a smaller lr, estimator='mine', or more samples."
-        if res.selected_step >= 0 and math.isfinite(res.mi):
-            res.message += f" (The held-out value comes from the critic validated at step {res.selected_step}.)"
-        warnings.warn(f"estimate_mi ({res.estimator}) diverged: {res.message}", RuntimeWarning,
-                      stacklevel=3)
-
-
-#: Below this many effective marginal pairs (``MIEstimate.ess``) a held-out DV/NWJ read-out is
-#: decided by a handful of samples: ``estimate_mi`` warns (chapter 12).
-MIN_EFFECTIVE_PAIRS = 100
-
-
-def ess_summary(ess) -> str:
-    """One line on the effective held-out marginal pairs of several read-outs (chapters 10-12).
-
-    ``ess``: any array of :attr:`MIEstimate.ess` values (NaN entries, from InfoNCE or KSG,
-    are ignored). Returns e.g. ``"rest on 33 to 1203 effective held-out marginal pairs
-    (8 of 11 below 100, where estimate_mi warns)"``.
-    """
-    e = np.asarray(ess, dtype=float).ravel()
-    e = e[~np.isnan(e)]
-    if e.size == 0:
-        return "have no effective-pairs count (InfoNCE or KSG read-outs)"
-    return (f"rest on {e.min():.0f} to {e.max():.0f} effective held-out marginal pairs "
-            f"({int((e < MIN_EFFECTIVE_PAIRS).sum())} of {e.size} below {MIN_EFFECTIVE_PAIRS}, "
-            "where estimate_mi warns)")
-
-
-@contextmanager
-def few_pairs_reported():
-    """Silence only ``estimate_mi``'s few-effective-pairs warning, for callers that report
-    :attr:`MIEstimate.ess` themselves (e.g. with :func:`ess_summary`); divergence warnings
-    still show (chapters 10-12)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_FEW_PAIRS_PATTERN, category=RuntimeWarning)
-        yield
-
-
-#: The start of the few-effective-pairs warning, as a ``warnings`` message pattern.
-_FEW_PAIRS_PATTERN = r"estimate_mi \(\w+\): the held-out partition term rests on"
-
-
-def _flag(res: MIEstimate, name: str, note: str) -> None:
-    """Record a fired check: its name in ``res.flags``, its note in ``res.message``, a warning."""
-    res.flags = (*res.flags, name)
-    res.message = f"{res.message} {note}".strip()
-    warnings.warn(f"estimate_mi ({res.estimator}): {note}", RuntimeWarning, stacklevel=4)
-
-
-#: The checks behind ``MIEstimate.flags``, with their thresholds (chapter 3):
-#: ``still_rising``: the mean training estimate over the last tenth of the steps exceeds the
-#: previous tenth's by more than ``RISE_MIN`` nats (and ``RISE_FRACTION`` of the estimate), and
-#: that tenth exceeded the one before it; ``near_ceiling``: the estimate is within
-#: ``CEILING_MARGIN`` nats of ``log n_test`` (DV read-outs) or ``log batch_size`` (InfoNCE);
-#: ``below_gaussian``: the Gaussian (CCA) baseline on the normal scores of all rows, less its
-#: plug-in bias ``dx dz / (2 n)``, lies above the
-#: upper end of the estimate's 95% interval by more than ``BASELINE_MARGIN`` nats, and above the
-#: estimate by more than ``BASELINE_GAP`` nats and ``BASELINE_FRACTION`` of itself (for one-dimensional
-#: ``x`` and ``z`` that baseline is a lower bound on the MI: the Gaussian copula has the least MI for
-#: given normal-score correlations; in more dimensions it is a good guess, not a bound);
-#: ``few_samples``: fewer than ``MIN_ROWS_PER_DIM`` training rows per dimension of ``(x, z)``;
-#: ``below_ksg`` (:func:`estimate_mi` only): KSG (k = 3) on the normal scores of at most
-#: ``KSG_ROWS`` rows (``KSG_ROWS_LOW_DIM`` when ``dx + dz <= 10``) exceeds the estimate by the same
-#: margins. KSG is biased low in many dimensions, so it rarely exceeds an accurate estimate;
-#: ``train_gap``: the critic's read-out on its own training rows (``MIEstimate.train_mi``) exceeds
-#: the held-out estimate by more than ``GAP_MIN`` nats and ``GAP_FRACTION`` of it, so the truth may
-#: lie more than 30% above the estimate;
-#: ``tail_dependence`` (:func:`estimate_mi` only, KSG included): of the rows whose ``x`` is among
-#: the 5% largest (Mahalanobis norm of its normal scores), the fraction whose ``z`` is too exceeds
-#: that of Gaussian samples with the same canonical correlations
-#: (:func:`minebook.beyond_normal.joint_extremes`) by more than ``TAIL_EXCESS`` and ``TAIL_Z``
-#: standard deviations of the Gaussian fraction: dependence in the tails, which critics (and KSG)
-#: learn slowly, as on chapter 12's Student-t tasks. A property of the data: it also fires where
-#: an estimate is accurate, e.g. on ``y = x**2 + noise``;
-#: ``near_zero`` (:func:`estimate_mi` only): the lower end of the 95% interval is at most 0, so
-#: the critics found no dependence they could tell from noise. A lower bound near 0 bounds nothing
-#: from above: dependence that the critics cannot learn from the sample reads 0 too (chapter 12's
-#: 25x25 spiral, 1.02 nats, reads 0.00). It fires on independent data too, where 0 is right;
-#: :func:`minebook.permutation_test` then says whether any dependence is there.
-CHECKS = dict(RISE_MIN=0.05, RISE_FRACTION=0.03, CEILING_MARGIN=1.0, BASELINE_MARGIN=0.02,
-              BASELINE_GAP=0.05, BASELINE_FRACTION=0.05, MIN_ROWS_PER_DIM=20, KSG_ROWS=2000,
-              KSG_ROWS_LOW_DIM=10_000, GAP_MIN=0.1, GAP_FRACTION=0.3, TAIL_EXCESS=0.1, TAIL_Z=5.0)
-MIN_ROWS_PER_DIM = CHECKS["MIN_ROWS_PER_DIM"]
-
-
-def _flag_still_rising(res: MIEstimate) -> None:
-    """Warn when the training curve was still climbing at the end (more steps would help)."""
-    h = res.history
-    tenth = len(h) // 10
-    if tenth < 10 or not np.all(np.isfinite(h)):
-        return
-    m8, m9, m10 = (float(h[len(h) - (i + 1) * tenth: len(h) - i * tenth].mean()) for i in (2, 1, 0))
-    threshold = max(CHECKS["RISE_MIN"], CHECKS["RISE_FRACTION"] * abs(res.mi))
-    if m10 - m9 > threshold and m9 > m8:
-        _flag(res, "still_rising",
-              f"the training estimate was still rising at the end ({m9:.2f} -> {m10:.2f} nats over the "
-              "last two tenths of the steps): the critic is undertrained and the estimate likely low. "
-              f"Pass more steps (e.g. steps={2 * len(h)}) or a larger lr.")
-
-
-def _flag_train_gap(res: MIEstimate) -> None:
-    """Warn when the critic scores its training pairs far higher than new ones (chapter 3).
-
-    ``train_mi - mi`` above ``max(GAP_MIN, GAP_FRACTION * mi)``: the critic fitted its sample
-    more than the dependence, and the truth may lie anywhere up to ``train_mi``, more than 30%
-    above the estimate (the largest error the book accepts without a warning).
-    """
-    gap = res.train_mi - res.mi
-    if not math.isfinite(gap) or gap <= max(CHECKS["GAP_MIN"], CHECKS["GAP_FRACTION"] * max(res.mi, 0.0)):
-        return
-    _flag(res, "train_gap",
-          f"the critic scores {res.train_mi:.2f} nats on its own training pairs and {res.mi:.2f} on "
-          "held-out pairs: it fitted its sample more than the dependence, and the MI may lie "
-          f"anywhere up to about {res.train_mi:.2f} nats (the interval's upper end). More samples "
-          "narrow the gap.")
-
-
-def _flag_near_zero(res: MIEstimate) -> None:
-    """Warn when the 95% interval reaches 0: no dependence the critics could tell from noise (chapter 3)."""
-    if res.diverged or not (math.isfinite(res.mi) and math.isfinite(res.mi_std)):
-        return
-    low, high = res.interval
-    if low > 0:
-        return
-    _flag(res, "near_zero",
-          f"the estimate {res.mi:.2f} nats cannot be told from 0 (95% interval [{low:.2f}, {high:.2f}]): "
-          "the critics found no dependence. A lower bound near 0 does not bound the MI from above: "
-          "dependence that the critics cannot learn from this sample reads 0 too. Test for any "
-          "dependence with minebook.permutation_test(x, z); if you expect some, pass more samples "
-          "or steps, or compare with estimator='ksg'.")
-
-
-def _flag_near_ceiling(res: MIEstimate, n_test: int, batch_size: int) -> None:
-    """Warn when the estimate is close to the most that its read-out can show."""
-    if res.diverged or not math.isfinite(res.mi) or res.estimator == "mine_f":
-        return
-    ceiling, what = ((math.log(batch_size), f"log(batch_size) = {math.log(batch_size):.2f}")
-                     if res.estimator == "infonce" else
-                     (math.log(n_test), f"log(n_test) = {math.log(n_test):.2f}"))
-    if res.mi > ceiling - CHECKS["CEILING_MARGIN"]:
-        _flag(res, "near_ceiling",
-              f"the estimate {res.mi:.2f} nats is within {CHECKS['CEILING_MARGIN']:g} nat of {what}, the most "
-              "this read-out can show: the true MI may be much higher. Use more samples (the ceiling grows "
-              "as log n) and read the number as a lower bound.")
-
-
-def _flag_few_samples(res: MIEstimate, pair) -> None:
-    """Warn when there are few training rows per input dimension."""
-    dims = pair[0].shape[1] + pair[1].shape[1]
-    rows = len(pair[0]) if res.estimator == "ksg" else res.n_train + res.n_val
-    if rows < CHECKS["MIN_ROWS_PER_DIM"] * dims:
-        why = ("KSG's nearest neighbours lie far apart" if res.estimator == "ksg" else
-               "the critic can memorise its training pairs")
-        _flag(res, "few_samples",
-              f"only {rows} {'rows' if res.estimator == 'ksg' else 'training rows'} for {dims} input dimensions "
-              f"(fewer than {CHECKS['MIN_ROWS_PER_DIM']} per dimension): {why} and the estimate is likely low. "
-              "Use more samples, or fewer dimensions (e.g. PCA first).")
-
-
-def _flag_below_gaussian(res: MIEstimate, pair) -> None:
-    """Warn when the estimate is well below the Gaussian (CCA) baseline of the normal scores.
-
-    The baseline is bias-corrected (``gaussian_baseline_mi(..., bias_corrected=True)``): the
-    plain plug-in reads ``dx dz / (2 n)`` too high, enough at 50x50 to flag accurate estimates.
-    """
-    if res.diverged or not math.isfinite(res.mi):
-        return
-    from .beyond_normal import gaussian_baseline_mi
-
-    x, z = pair
-    try:
-        baseline = gaussian_baseline_mi(*_preprocess_all(x, z, "gaussianize"), bias_corrected=True)
-    except (ValueError, np.linalg.LinAlgError):
-        return
-    if _well_above(baseline, res):
-        _flag(res, "below_gaussian",
-              f"the estimate {res.mi:.2f} nats is well below {baseline:.2f} nats, the MI of a Gaussian with the "
-              "correlations of the normal scores of x and z: the critic likely missed dependence that a "
-              "linear model sees. Pass more samples or steps, a wider hidden=..., or compare with estimator='ksg'.")
-
-
-def _well_above(baseline: float, res: MIEstimate) -> bool:
-    """Whether a baseline lies clearly above the estimate: beyond its interval and by a real gap."""
-    upper = res.interval[1] if math.isfinite(res.mi_std) else res.mi
-    gap = baseline - res.mi
-    return (baseline - upper > CHECKS["BASELINE_MARGIN"]
-            and gap > max(CHECKS["BASELINE_GAP"], CHECKS["BASELINE_FRACTION"] * baseline))
-
-
-def _flag_below_ksg(res: MIEstimate, pair) -> None:
-    """Warn when the estimate is well below KSG on the normal scores of (a subsample of) the rows."""
-    if res.diverged or not math.isfinite(res.mi):
-        return
-    x, z = pair
-    rows = int(CHECKS["KSG_ROWS_LOW_DIM" if x.shape[1] + z.shape[1] <= 10 else "KSG_ROWS"])
-    if len(x) > rows:  # a fixed subsample: KSG costs about n^2 in many dimensions
-        keep = np.random.default_rng(0).choice(len(x), rows, replace=False)
-        x, z = x[keep], z[keep]
-    try:
-        reference = ksg(*_preprocess_all(x, z, "gaussianize"), k=3)
-    except ValueError:
-        return
-    if _well_above(reference, res):
-        _flag(res, "below_ksg",
-              f"the estimate {res.mi:.2f} nats is well below {reference:.2f} nats, the KSG estimate (k = 3) of "
-              f"the normal scores of {len(x)} rows, which is itself usually low in many dimensions: the critic "
-              "likely missed dependence. Pass more samples or more steps, or report the KSG value beside it.")
-
-
-def _flag_tail_dependence(res: MIEstimate, pair) -> None:
-    """Warn when x and z are extreme together far more often than their correlations explain (chapter 12).
-
-    Data, not training, decide this check: it fires on a multivariate Student-t (one random
-    scale shared by x and z), where chapter 12's estimators all read low at n = 5000 with
-    intervals that miss the truth, and (beyond a 5-sigma chance) not on a Gaussian or a
-    per-coordinate monotone transform of one. It also fires on U-shaped dependence such as
-    ``y = x**2 + noise``, which critics read well: a flag names the kind of data, not an error.
-    """
-    from .beyond_normal import joint_extremes
-
-    x, z = pair
-    try:
-        tails = joint_extremes(x, z)
-    except (ValueError, np.linalg.LinAlgError):
-        return
-    if not tails["excess"] > max(CHECKS["TAIL_EXCESS"], CHECKS["TAIL_Z"] * tails["null_sd"]):
-        return
-    _flag(res, "tail_dependence",
-          f"of the rows whose x is in the top 5% of its sizes, {tails['observed']:.0%} also have z in its top 5%, "
-          f"against {tails['null_mean']:.0%} for a Gaussian with the same correlations: dependence in the tails "
-          "(as in Student-t data, where x and z share one random scale), which critics and KSG learn slowly. "
-          "On chapter 12's Student-t tasks the estimates read low with intervals that miss the truth (5x5: "
-          "1.12 of 1.47 nats at n = 5000, 1.25 at n = 50,000). Read the estimate as a lower bound; more "
-          "samples help, slowly.")
-
-
-def _flag_few_pairs(res: MIEstimate) -> None:
-    """Warn (and say so in ``res.message``) when the partition term rests on few marginal pairs."""
-    if not res.ess < MIN_EFFECTIVE_PAIRS:  # NaN (InfoNCE, KSG) never warns
-        return
-    note = (f"the held-out partition term rests on about {res.ess:.0f} effective marginal pairs "
-            f"(Kish's ESS of e^T, fewer than {MIN_EFFECTIVE_PAIRS}): a few extreme samples decide "
-            "the estimate. Keep the default preprocess='gaussianize' (or squash long tails, e.g. np.arcsinh), or use "
-            "estimator='smile' or 'ksg'.")
-    _flag(res, "few_pairs", note)
-
-
-class _Ensemble:
-    """K stacked critics with their data: the engine behind ``estimate_mi_many``.
-
-    Member ``j`` draws everything (its train/test split, its initial weights, its minibatch
-    indices, its marginal shuffles and its read-out shifts) from its own generator seeded
-    ``seed + j``, so its numbers do not depend on which other members train beside it:
-    ``estimate_mi_many(pairs, seed=s)[j]`` has exactly the distribution of
-    ``estimate_mi(*pairs[j], seed=s + j)``. Random draws are made on the CPU for ``chunk``
-    steps at a time and moved to the device in one transfer; per-step statistics
-    (estimates, gradient norms) stay on the device until training ends.
-    """
-
-    chunk = 64
-
-    def __init__(self, data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                 preprocess, device, n_val=0):
-        self.estimator, self.device = estimator, device
-        self.K = len(data)
-        self.generators = [torch.Generator().manual_seed(int(seed) + j) for j in range(self.K)]
-        xs, zs, self.scalers, self.maps = [], [], [], []
-        for (x, z), g in zip(data, self.generators, strict=True):
-            perm = torch.randperm(len(x), generator=g).numpy()
-            x, z = x[perm], z[perm]
-            if preprocess == "gaussianize":  # invertible per coordinate: the MI is unchanged
-                maps = MarginalGaussianizer.fit(x[:n_train]), MarginalGaussianizer.fit(z[:n_train])
-                self.maps.append(maps)
-                x, z = maps[0](x), maps[1](z)
-            scale = _scaler(x[:n_train], z[:n_train], preprocess == "standardize")
-            self.scalers.append(scale)
-            xs.append((x - scale[0]) / scale[1])
-            zs.append((z - scale[2]) / scale[3])
-        x_all = torch.as_tensor(np.stack(xs), dtype=torch.float32, device=device)
-        z_all = torch.as_tensor(np.stack(zs), dtype=torch.float32, device=device)
-        n_fit = n_train - n_val  # rows [0, n_fit) train, [n_fit, n_train) validate, the rest test
-        self.x_train, self.x_val, self.x_test = x_all[:, :n_fit], x_all[:, n_fit:n_train], x_all[:, n_train:]
-        self.z_train, self.z_val, self.z_test = z_all[:, :n_fit], z_all[:, n_fit:n_train], z_all[:, n_train:]
-        dx, dz = x_all.shape[-1], z_all.shape[-1]
-        # Flat (K * n_train, d) copies for index_select, the cheapest gather of minibatches.
-        self.x_flat = self.x_train.reshape(-1, dx).contiguous()
-        self.z_flat = self.z_train.reshape(-1, dz).contiguous()
-        self.critic = make_critic(critic, dx, dz, hidden, self.K, activation, None, embed_dim=embed_dim)
-        with torch.no_grad():  # member j initialised from its own generator
-            for j, g in enumerate(self.generators):
-                single = make_critic(critic, dx, dz, hidden, 1, activation, g, embed_dim=embed_dim)
-                for dst, src in zip(self.critic.parameters(), single.parameters(), strict=True):
-                    dst[j].copy_(src[0])
-        self.critic.to(device)
-        self.pairwise = estimator == "infonce" or self.critic.separable
-        self.selected_step = np.full(self.K, -1)
-        # Validation shifts, drawn once so that every checkpoint is compared on the same pairs.
-        self.val_shifts = self._draw_shifts(n_val, 5) if n_val >= 2 else None
-
-    def step_flops(self, batch_size: int, embed_dim: int) -> float:
-        """Operations of one training step of all members (for the thread rule)."""
-        n_weights = sum(p.numel() for p in self.critic.parameters())
-        if not self.pairwise:  # the joint batch and its shuffle: 2B rows through every weight
-            return step_flops(n_weights, 2 * batch_size)
-        return step_flops(n_weights, batch_size) + 6.0 * self.K * batch_size**2 * embed_dim
-
-    # ----------------------------------------------------------------- minibatches
-    def _draw_chunk(self, n_steps: int, batch_size: int):
-        """Row indices into the flat training arrays for ``n_steps`` steps, on the device.
-
-        Concat critics: ``(n_steps, 2, K, 2B)`` (x rows, z rows) of the joint batch followed
-        by its deranged copy; pairwise critics: ``(n_steps, K, B)``.
-        """
-        n = self.x_train.shape[1]
-        offsets = (torch.arange(self.K) * n).view(1, self.K, 1)
-        idx = torch.stack([torch.randint(n, (n_steps, batch_size), generator=g) for g in self.generators],
-                          dim=1)  # (n_steps, K, B)
-        if self.pairwise:
-            return (idx + offsets).to(self.device)
-        keys = torch.stack([torch.rand(n_steps, batch_size, generator=g) for g in self.generators], dim=1)
-        shuffled = torch.gather(idx, 2, cyclic_derangement(keys))
-        rows_x = torch.cat([idx, idx], dim=2) + offsets
-        rows_z = torch.cat([idx, shuffled], dim=2) + offsets
-        return torch.stack([rows_x, rows_z], dim=1).to(self.device)
-
-    def _batch_outputs(self, rows, batch_size):
-        k = self.K
-        if self.pairwise:
-            flat = rows.reshape(-1)
-            x = self.x_flat.index_select(0, flat).view(k, batch_size, -1)
-            z = self.z_flat.index_select(0, flat).view(k, batch_size, -1)
-            scores = self.critic.scores(x, z)
-            t_marg = None if self.estimator == "infonce" else off_diagonal(scores)  # InfoNCE needs only scores
-            return torch.diagonal(scores, dim1=-2, dim2=-1), t_marg, scores
-        x = self.x_flat.index_select(0, rows[0].reshape(-1)).view(k, 2 * batch_size, -1)
-        z = self.z_flat.index_select(0, rows[1].reshape(-1)).view(k, 2 * batch_size, -1)
-        t = self.critic(x, z)  # joint and shuffled pairs in one pass: (K, 2B)
-        return t[:, :batch_size], t[:, batch_size:], None
-
-    # ----------------------------------------------------------------- training
-    def train(self, steps, batch_size, lr, ema_rate, tau, naive_numerics, progress, desc,
-              average_last=0.0, n_checkpoints=0):
-        """Train all members; leave in the critic the weights chosen for the read-out.
-
-        The iterates are averaged with a memory of ``average_last * steps`` steps. With
-        ``n_checkpoints > 0`` (and validation rows) that average is validated at
-        ``n_checkpoints`` evenly spaced steps and every member keeps its best one; otherwise
-        the critic is the average of the last ``average_last * steps`` iterates.
-        Returns the per-step training estimates and gradient norms, ``(steps, K)`` each.
-        """
-        params = list(self.critic.parameters())
-        opt = adam(params, lr)
-        ema = LogEMA(ema_rate)
-        # Weight averaging: a running mean of the iterates that forgets on a time scale of
-        # ``horizon`` steps (uniform over the first ``horizon`` steps, then exponential).
-        horizon = max(1, int(round(average_last * steps)))
-        if n_checkpoints:
-            ends = {int(round((w + 1) * steps / n_checkpoints)) - 1 for w in range(n_checkpoints)}
-            window_start = 0
-        else:
-            ends, window_start = set(), steps - horizon if average_last > 0 else steps
-        average, count, best, best_val = None, 0, None, np.full(self.K, -np.inf)
-        history = torch.empty(steps, self.K, device=self.device)
-        grad_sq = torch.empty(steps, len(params), self.K, device=self.device)
-        rows = None
-        for step in tqdm(range(steps), disable=not progress, desc=desc, mininterval=1.0):
-            if step % self.chunk == 0:
-                rows = self._draw_chunk(min(self.chunk, steps - step), batch_size)
-            t_joint, t_marg, scores = self._batch_outputs(rows[step % self.chunk], batch_size)
-            value, target = batch_objective(self.estimator, t_joint, t_marg, scores, ema, tau,
-                                            naive_numerics)
-            opt.zero_grad(set_to_none=True)
-            (-target.sum()).backward()
-            history[step] = value.detach()
-            for i, p in enumerate(params):  # squared gradient norm of every member, per tensor
-                torch.sum(p.grad.detach().reshape(self.K, -1).square(), dim=1, out=grad_sq[step, i])
-            opt.step()
-            if step >= window_start:
-                count += 1
-                with torch.no_grad():
-                    if count == 1:
-                        average = [p.detach().clone() for p in params]
-                    else:
-                        torch._foreach_lerp_(average, [p.detach() for p in params], max(1.0 / count, 1.0 / horizon))
-            if step in ends:
-                best = self._checkpoint(params, average, best, best_val, step, tau, batch_size)
-        with torch.no_grad():
-            for p, a in zip(params, best if best is not None else (average or params), strict=True):
-                p.copy_(a)
-        grad_norms = grad_sq.sum(dim=1).sqrt()
-        # One transfer at the end (no per-step device synchronisation).
-        return history.double().cpu().numpy(), grad_norms.double().cpu().numpy()
-
-    @torch.no_grad()
-    def _checkpoint(self, params, average, best, best_val, step, tau, batch_size):
-        """Validate the window average; members whose validation estimate improved keep it."""
-        current = [p.detach().clone() for p in params]
-        for p, a in zip(params, average, strict=True):
-            p.copy_(a)
-        value = self._estimate(self.x_val, self.z_val, self.estimator, tau, self.val_shifts,
-                               min(batch_size, self.x_val.shape[1]))[0]
-        for p, c in zip(params, current, strict=True):
-            p.copy_(c)
-        value = np.where(np.isfinite(value), value, -np.inf)
-        better = (value > best_val) | (self.selected_step < 0)
-        if best is None:
-            best = [a.clone() for a in average]
-        else:
-            mask = torch.as_tensor(better, device=self.device)
-            for b, a in zip(best, average, strict=True):
-                b[mask] = a[mask]
-        best_val[better] = value[better]
-        self.selected_step[better] = step
-        return best
-
-    # ----------------------------------------------------------------- read-out
-    @torch.no_grad()
-    def read_out(self, estimator, tau, n_shuffles, batch_size):
-        """Held-out estimate and its standard error for every member, shape ``(K,)`` each.
-
-        Marginal pairs ``(x_i, z_{i+s mod n})`` for ``n_shuffles`` distinct shifts ``s != 0``
-        per member: every held-out x and z is used ``n_shuffles`` times and no joint pair is
-        ever counted as a marginal one. InfoNCE: held-out batches of ``batch_size``.
-        """
-        self.read_out_ess = np.full(self.K, np.nan)
-        value, std = self._read(self.x_test, self.z_test, estimator, tau, n_shuffles, batch_size)
-        if estimator != "infonce":
-            self.read_out_ess = self._last_ess
-        return value, std
-
-    @torch.no_grad()
-    def in_sample(self, estimator, tau, n_shuffles, batch_size):
-        """The read-out of :meth:`read_out` on the first ``n_test`` training rows, ``(K,)``.
-
-        The same estimator, shifts and number of rows as the held-out read-out, on pairs the
-        critic was fit to: an optimistic value (``MIEstimate.train_mi``). Called after
-        :meth:`read_out`, so it leaves the held-out numbers as they were.
-        """
-        m = min(self.x_test.shape[1], self.x_train.shape[1])
-        return self._read(self.x_train[:, :m], self.z_train[:, :m], estimator, tau, n_shuffles,
-                          batch_size)[0]
-
-    def _read(self, x, z, estimator, tau, n_shuffles, batch_size):
-        """The estimator's read-out on rows ``x (K, n, dx)``, ``z (K, n, dz)`` with fresh shifts
-        (InfoNCE: re-batched passes) from the members' generators: value, std ``(K,)``."""
-        if estimator == "infonce":
-            passes = n_shuffles if self.critic.separable else 1
-            return _infonce_read_out(self.critic, x, z, min(batch_size, x.shape[1]), passes,
-                                     self.generators)
-        shifts = self._draw_shifts(x.shape[1], n_shuffles)
-        return self._estimate(x, z, estimator, tau, shifts, batch_size)
-
-    def _draw_shifts(self, n: int, n_shifts: int) -> torch.Tensor:
-        """``(K, min(n_shifts, n - 1))`` distinct cyclic shifts in ``[1, n)`` per member."""
-        n_shifts = min(n_shifts, n - 1)
-        shifts = torch.stack([1 + torch.randperm(n - 1, generator=g)[:n_shifts] for g in self.generators])
-        return shifts.to(self.device)
-
-    @torch.no_grad()
-    def _estimate(self, x, z, estimator, tau, shifts, batch_size):
-        """The estimator's read-out on rows ``x (K, n, dx)``, ``z (K, n, dz)``: value, std ``(K,)``."""
-        if estimator == "infonce":
-            return _infonce_read_out(self.critic, x, z, batch_size)
-        n = x.shape[1]
-        t_joint = self._scores_in_chunks(x, z)
-        arange = torch.arange(n, device=self.device)
-        t_marg = torch.empty(self.K, shifts.shape[1], n, device=self.device)
-        for s in range(shifts.shape[1]):
-            cols = (arange + shifts[:, s:s + 1]) % n  # (K, n)
-            z_s = torch.gather(z, 1, cols.unsqueeze(-1).expand_as(z))
-            t_marg[:, s] = self._scores_in_chunks(x, z_s)
-        self._last_ess = _effective_pairs(t_marg, tau if estimator == "smile" else None)
-        if estimator == "mine_f":
-            return _nwj_read_out(t_joint, t_marg, shifts)
-        return _dv_read_out(t_joint, t_marg, shifts, tau if estimator == "smile" else None)
-
-    def _scores_in_chunks(self, x, z, max_rows: int = 1 << 18):
-        """Critic scores ``(K, n)`` of aligned pairs, evaluated ``max_rows / K`` rows at a time."""
-        n = x.shape[1]
-        step = max(1, max_rows // self.K)
-        return torch.cat([self.critic(x[:, i:i + step], z[:, i:i + step]) for i in range(0, n, step)], dim=1)
-
-    def member_critic(self, j: int) -> StandardizedCritic | GaussianizedCritic:
-        mx, sx, mz, sz = self.scalers[j]
-        # On the training device, buffers included (raw inputs are moved there by the critic).
-        critic = StandardizedCritic(self.critic.member(j).eval(), mx, sx, mz, sz).to(self.device)
-        return GaussianizedCritic(critic, *self.maps[j]) if self.maps else critic
-
-
-def _effective_pairs(t_marg: torch.Tensor, tau: float | None = None) -> np.ndarray:
-    """Kish's effective sample size of the weights ``e^T`` over all marginal pairs, ``(K,)``.
-
-    ``t_marg``: ``(K, ...)`` marginal scores. ``(sum w)^2 / sum w^2`` in log space; SMILE's
-    clipped scores when ``tau`` is given. Equal weights give the number of pairs; one
-    dominant pair gives about 1 (chapter 12).
-    """
-    t = t_marg.reshape(t_marg.shape[0], -1).double()
-    if tau is not None:
-        t = t.clamp(-tau, tau)
-    return torch.exp(2 * torch.logsumexp(t, 1) - torch.logsumexp(2 * t, 1)).cpu().numpy()
-
-
-def _scaler(x, z, standardize):
-    if not standardize:
-        return (np.zeros(x.shape[1]), np.ones(x.shape[1]), np.zeros(z.shape[1]), np.ones(z.shape[1]))
-
-    def safe_std(a):
-        s = a.std(axis=0)
-        return np.where(s > 1e-12, s, 1.0)
-
-    return x.mean(axis=0), safe_std(x), z.mean(axis=0), safe_std(z)
-
-
-def _row_col_means(w, shifts):
-    """Row and column means of the shifted marginal weights, for the delta-method error.
-
-    ``w (K, S, n)`` with ``w[k, s, i] = w(x_i, z_{i + shift[k, s]})``;
-    returns ``a, b`` of shape ``(K, n)``. The marginal mean is a two-sample U-statistic over the held-out
-    pairs: sample ``i`` enters through ``x_i`` (row mean ``a_i``) and through ``z_i``
-    (column mean ``b_i``), so its influence is ``phi_i = T_ii - (a_i + b_i) * F'`` and the
-    variance is ``var(phi) / n``. With ``S`` shifts the row and column means carry extra noise
-    of order ``var(w)/S``, which errs on the side of a larger (conservative) error.
-    """
-    n = w.shape[2]
-    a = w.mean(dim=1)
-    arange = torch.arange(n, device=w.device)
-    cols = (arange.view(1, 1, n) - shifts.unsqueeze(-1)) % n  # z_i sits at column i - s in row s
-    b = torch.gather(w, 2, cols).mean(dim=1)
-    return a, b
-
-
-def _dv_read_out(t_joint, t_marg, shifts, clip=None):
-    """DV value and its standard error: ``t_joint (K, n)``, ``t_marg (K, S, n)`` -> ``(K,)``, ``(K,)``.
-
-    ``clip`` (SMILE's ``tau``) clips the marginal scores to ``[-tau, tau]`` first. The log of
-    the marginal mean is a log-sum-exp; the error uses ``w = e^(T - c)`` with
-    ``c = log mean e^T`` (so ``mean(w) = 1`` and nothing overflows) and
-    :func:`_row_col_means`: ``phi_i = T_ii - a_i - b_i``.
-    """
-    t_joint, t_marg = t_joint.double(), t_marg.double()
-    if clip is not None:
-        t_marg = torch.clamp(t_marg, -clip, clip)
-    k, _, n = t_marg.shape
-    flat = t_marg.reshape(k, -1)
-    log_mean = torch.logsumexp(flat, dim=1) - math.log(flat.shape[1])
-    value = t_joint.mean(dim=1) - log_mean
-    w = torch.exp(t_marg - log_mean.view(k, 1, 1))
-    a, b = _row_col_means(w, shifts)
-    phi = t_joint - a - b
-    std = phi.std(dim=1) / math.sqrt(n)
-    return value.cpu().numpy(), std.cpu().numpy()
-
-
-def _nwj_read_out(t_joint, t_marg, shifts):
-    """NWJ value ``mean(T_joint) - mean(e^(T_marg - 1))`` and its standard error (as DV's)."""
-    t_joint, t_marg = t_joint.double(), t_marg.double()
-    k, _, n = t_marg.shape
-    w = torch.exp(t_marg - 1)
-    value = t_joint.mean(dim=1) - w.reshape(k, -1).mean(dim=1)
-    a, b = _row_col_means(w, shifts)
-    std = (t_joint - a - b).std(dim=1) / math.sqrt(n)
-    return value.cpu().numpy(), std.cpu().numpy()
-
-
-def _infonce_read_out(critic, x, z, batch_size, passes=1, generators=None):
-    """InfoNCE on consecutive held-out batches of ``batch_size`` rows, averaged over batches.
-
-    ``passes > 1`` re-batches the held-out rows with a fresh permutation per member per pass
-    (drawn from ``generators``). The standard error is the spread of the first pass's batch
-    values over ``sqrt(number of batches)`` (NaN with a single batch).
-    """
-    n = x.shape[1]
-    n_batches = n // batch_size
-    values = []
-    for p in range(passes):
-        if p == 0:
-            xp, zp = x, z
-        else:
-            perm = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
-            xp = torch.gather(x, 1, perm.unsqueeze(-1).expand_as(x))
-            zp = torch.gather(z, 1, perm.unsqueeze(-1).expand_as(z))
-        for i in range(n_batches):
-            sl = slice(i * batch_size, (i + 1) * batch_size)
-            values.append(infonce_bound(critic.scores(xp[:, sl], zp[:, sl])))
-    values = torch.stack(values, dim=1).double()
-    first = values[:, :n_batches]
-    if n_batches > 1:
-        std = first.std(dim=1) / math.sqrt(n_batches)
-    else:
-        std = torch.full_like(first[:, 0], float("nan"))
-    return values.mean(dim=1).cpu().numpy(), std.cpu().numpy()

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from ._checks import check_pair, check_positive_int
+from .validation import check_pair, check_positive_int
 
 __all__ = ["ksg", "ksg_with_std"]
 

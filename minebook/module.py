@@ -32,11 +32,26 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import ESTIMATORS
 from .ema import LogEMA
-from .objectives import batch_objective, critic_outputs
+from .estimators import batch_objective, critic_outputs, get_estimator
 
-__all__ = ["MINE", "StackedMINE"]
+__all__ = ["MINE", "StackedMINE", "standardize_batch"]
+
+
+def standardize_batch(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Centre each feature and divide by the member's average feature std (batch statistics).
+
+    ``x (K, B, d) -> (K, B, d)``; the statistics are constants for the gradient (detached).
+    One scale per member (not per feature), so constant pixels are not blown up.
+    Introduced in chapter 8; also chapter 9.
+    """
+    x_detached = x.detach()
+    mean = x_detached.mean(dim=1, keepdim=True)
+    n = x.shape[1]
+    # the sample std (n - 1), written out: torch's std over the middle axis is 3x slower here
+    var = (x_detached - mean).square().sum(dim=1, keepdim=True) / max(n - 1, 1)
+    scale = var.sqrt().mean(dim=2, keepdim=True)
+    return (x - mean) / (scale + eps)
 
 
 class StackedMINE(nn.Module):
@@ -49,17 +64,18 @@ class StackedMINE(nn.Module):
     of ``mean(e^T)`` per member (rate ``ema_rate``) corrects the minibatch gradient. Marginal
     samples and ``eval()`` mode as for :class:`MINE`, which is this class with ``K = 1``.
     Sign convention: see the module docstring (a model that maximises MI adds
-    ``- beta * mine(x, z).sum()`` to its loss).
+    ``- beta * mine(x, z).sum()`` to its loss). ``standardize=True`` first rescales ``x`` by
+    :func:`standardize_batch` (batch statistics, no gradient through them): the critic then sees
+    unit-scale inputs whatever the scale of a generator's output (chapters 8 and 9).
     """
 
     def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
-                 tau: float = 5.0, generator: torch.Generator | None = None):
+                 tau: float = 5.0, generator: torch.Generator | None = None, standardize: bool = False):
         super().__init__()
-        if estimator not in ESTIMATORS or estimator == "ksg":
-            raise ValueError(f"unknown estimator {estimator!r} for MINE; choose one of "
-                             f"{', '.join(e for e in ESTIMATORS if e != 'ksg')}.")
+        self.record = get_estimator(estimator, neural=True)
         self.critic = critic
         self.estimator = estimator
+        self.standardize = standardize
         self.tau = float(tau)
         self.ema = LogEMA(ema_rate)
         self.generator = generator
@@ -74,9 +90,11 @@ class StackedMINE(nn.Module):
                              f"got {tuple(x.shape)} and {tuple(z.shape)}.")
         if x.shape[1] < 2:
             raise ValueError("MINE needs a batch of at least 2 samples to shuffle marginals.")
+        if self.standardize:
+            x = standardize_batch(x)
         estimator = self.estimator
-        if estimator == "mine" and not self.training:
-            estimator = "mine_biased"  # evaluation: the DV value, no moving-average update
+        if self.record.eval_as and not self.training:
+            estimator = self.record.eval_as  # evaluation: the DV value, no moving-average update
         t_joint, t_marg, scores = critic_outputs(self.critic, x, z, estimator, self.generator)
         value, train = batch_objective(estimator, t_joint, t_marg, scores, self.ema, self.tau)
         return value.detach() + (train - train.detach())
@@ -101,10 +119,10 @@ class MINE(StackedMINE):
     """
 
     def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
-                 tau: float = 5.0, generator: torch.Generator | None = None):
+                 tau: float = 5.0, generator: torch.Generator | None = None, standardize: bool = False):
         if getattr(critic, "n_critics", 1) != 1:
             raise ValueError("MINE needs a one-member critic (n_critics=1); use minebook.StackedMINE for K members.")
-        super().__init__(critic, estimator, ema_rate, tau, generator)
+        super().__init__(critic, estimator, ema_rate, tau, generator, standardize)
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         if x.dim() == 1:

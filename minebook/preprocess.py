@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 
-__all__ = ["PREPROCESSING", "MarginalGaussianizer", "GaussianizedCritic", "check_preprocess"]
+__all__ = ["PREPROCESSING", "MarginalGaussianizer", "GaussianizedCritic", "check_preprocess", "scaler",
+           "preprocess_all", "normal_scores"]
 
 #: The ``preprocess`` choices of :func:`minebook.estimate_mi` (chapter 3).
 PREPROCESSING = ("standardize", "gaussianize", "none")
@@ -149,3 +150,35 @@ class GaussianizedCritic(torch.nn.Module):
 
     def scores(self, x, z) -> torch.Tensor:
         return self.critic.scores(*self._prepare(x, z))
+
+
+def scaler(x: np.ndarray, z: np.ndarray, standardize: bool) -> tuple[np.ndarray, ...]:
+    """``(x_mean, x_std, z_mean, z_std)`` of ``x (n, dx)``, ``z (n, dz)``; zeros and ones if not
+    ``standardize`` (chapter 3). A constant coordinate keeps std 1 instead of dividing by 0."""
+    if not standardize:
+        return (np.zeros(x.shape[1]), np.ones(x.shape[1]), np.zeros(z.shape[1]), np.ones(z.shape[1]))
+
+    def safe_std(a):
+        s = a.std(axis=0)
+        return np.where(s > 1e-12, s, 1.0)
+
+    return x.mean(axis=0), safe_std(x), z.mean(axis=0), safe_std(z)
+
+
+def normal_scores(a: np.ndarray) -> np.ndarray:
+    """``a (n, d)`` mapped to normal scores by a :class:`MarginalGaussianizer` fitted on its own rows."""
+    return MarginalGaussianizer.fit(a)(a)
+
+
+def preprocess_all(x: np.ndarray, z: np.ndarray, preprocess: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x, z`` after ``preprocess`` (:data:`PREPROCESSING`) fitted on all rows (chapter 3).
+
+    For estimates that use every row at once (KSG) and for the checks of
+    :mod:`minebook.checks`; a trained critic fits its preprocessing on its training split only.
+    """
+    if preprocess == "gaussianize":
+        return normal_scores(x), normal_scores(z)
+    if preprocess == "standardize":
+        scale = scaler(x, z, True)
+        return (x - scale[0]) / scale[1], (z - scale[2]) / scale[3]
+    return x, z

@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minebook as mb
-from minebook import dv_demo
+from minebook.experiments import dv_demo
 
 mb.plotting.setup()
 

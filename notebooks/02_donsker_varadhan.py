@@ -39,7 +39,7 @@ import torch
 from tqdm import tqdm
 
 import minebook as mb
-from minebook import dv_demo
+from minebook.experiments import dv_demo
 
 mb.plotting.setup()
 

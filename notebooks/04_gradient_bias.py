@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 import minebook as mb
-from minebook import gradient_bias as gb
+from minebook.experiments import gradient_bias as gb
 
 mb.plotting.setup()
 torch.manual_seed(seed)

@@ -38,7 +38,7 @@ import seaborn as sns
 from scipy.special import digamma
 
 import minebook as mb
-from minebook import sweeps
+from minebook.experiments import sweeps
 
 mb.plotting.setup()
 RHOS = np.array([-0.99, -0.9, -0.7, -0.5, -0.3, -0.1, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99])

@@ -43,7 +43,7 @@ import numpy as np
 import seaborn as sns
 
 import minebook as mb
-from minebook import sweeps
+from minebook.experiments import sweeps
 
 mb.plotting.setup()
 FUNCTIONS = list(mb.data.EQUITABILITY_FUNCTIONS)  # "x", "x^3", "sin(x)"

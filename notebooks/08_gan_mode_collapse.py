@@ -44,8 +44,9 @@ import numpy as np
 import torch
 
 import minebook as mb
-from minebook import gan
-from minebook import stacked_mnist as sm
+from minebook.experiments import adversarial as adv
+from minebook.experiments import gan
+from minebook.experiments import stacked_mnist as sm
 
 mb.plotting.setup()
 torch.manual_seed(seed)
@@ -132,13 +133,13 @@ mb.report.settings_table(cfg, budget)
 # $$
 #
 # with Frobenius norms over all generator parameters. In a stacked ensemble every member is
-# an independent GAN, so the norms are taken per member (`gan.adaptive_clip`): a quick check
+# an independent GAN, so the norms are taken per member (`adv.adaptive_clip`): a quick check
 # on made-up gradients of two members follows.
 
 # %%
 g_u = [torch.tensor([[3.0, 4.0], [0.3, 0.4]])]  # |g_u| = 5 for member 0, 0.5 for member 1
 g_m = [torch.tensor([[0.6, 0.8], [6.0, 8.0]])]  # |g_m| = 1 for member 0, 10 for member 1
-clipped = gan.adaptive_clip(g_u, g_m)[0]
+clipped = adv.adaptive_clip(g_u, g_m)[0]
 print("clipped MI gradients:", clipped.numpy().round(2).tolist())
 assert torch.allclose(clipped[0], g_m[0][0]), "a small MI gradient must be left unchanged"
 assert torch.allclose(clipped[1].norm(), torch.tensor(0.5)), (
@@ -432,7 +433,7 @@ print(
 # $[\varepsilon \in \mathbb R^{64}, c \in \{0,1\}^{10}] \to 256 \to 512 \to 588$ with a
 # $\tanh$ output, discriminator $588 \to 128 \to 64 \to 1$ (a quarter of the generator's
 # widths), leaky ReLU; statistics network $T(x, c)$: $598 \to 64 \to 64 \to 1$ on
-# batch-standardised samples (`gan.standardize_batch`). Batch 64, Adam ($5 \cdot 10^{-4}$,
+# batch-standardised samples (`mb.module.standardize_batch`). Batch 64, Adam ($5 \cdot 10^{-4}$,
 # $\beta_1 = 0.5$), 2000 steps (32 passes over the 4000 training digits), $\beta = 1$ with the
 # adaptive clipping, 10 code categories, 3 seeds of each model in one stacked ensemble.
 

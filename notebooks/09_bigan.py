@@ -44,8 +44,8 @@ import numpy as np
 import torch
 
 import minebook as mb
-from minebook import bigan, gan
-from minebook import stacked_mnist as sm
+from minebook.experiments import bigan, gan
+from minebook.experiments import stacked_mnist as sm
 
 mb.plotting.setup()
 torch.manual_seed(seed)

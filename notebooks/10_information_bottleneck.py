@@ -47,8 +47,9 @@ import seaborn as sns
 import torch
 
 import minebook as mb
-from minebook import bottleneck as bn
-from minebook import compare, datasets
+from minebook import datasets
+from minebook.experiments import bottleneck as ib
+from minebook.experiments import compare
 
 mb.plotting.setup()
 torch.manual_seed(seed)
@@ -165,7 +166,7 @@ print("test digits per class:", np.bincount(fit.y_test).tolist())
 # learning rate and weight averaging, none of which we use).
 
 # %%
-sweep = bn.beta_sweep(
+sweep = ib.beta_sweep(
     fit,
     cfg["betas"],
     n_seeds=cfg["n_seeds"],
@@ -192,24 +193,24 @@ n_test = len(fit.y_test)
 # * **known encoder**: $p(z \mid x)$ is Gaussian and known, so $p(z)$ is the mixture
 #   $\frac1N \sum_j \mathcal N(z; \mu_j, \sigma_j^2)$ and
 #   $I(X;Z) = \mathbb E\big[\log p(z|x_i) - \log p(z)\big]$ is a Monte Carlo average
-#   (`bn.encoder_mi`). It can never exceed $\log N = 6.91$ nats, reached when the codes of
+#   (`ib.encoder_mi`). It can never exceed $\log N = 6.91$ nats, reached when the codes of
 #   different digits do not overlap;
 # * **fresh MINE**: a new statistics network per encoder, trained with
 #   `mb.estimate_mi_many` and read out on held-out pairs. Since $Z$ depends on $X$ only
 #   through $s(x) = (\mu(x), \log \sigma(x))$, $I(X;Z) = I(s(X); Z)$, and the critic reads
-#   $s(x)$ (`bn.code_mi_mine`). A lower bound: it must stay below the known value. Its
+#   $s(x)$ (`ib.code_mi_mine`). A lower bound: it must stay below the known value. Its
 #   read-out rests on the held-out marginal pairs with a large $e^{T}$; the line below says how
 #   many effectively count (`MIEstimate.ess`, [chapter 12](12_beyond_mine.ipynb)).
 
 # %%
-with mb.estimate.few_pairs_reported():  # the effective pairs are reported below instead
+with mb.checks.few_pairs_reported():  # the effective pairs are reported below instead
     fresh = {
-        m: bn.code_mi_mine(sweep.codes[m], seed=seed, return_ess=True, **cfg["posthoc"])
+        m: ib.code_mi_mine(sweep.codes[m], seed=seed, return_ess=True, **cfg["posthoc"])
         for m in ("vib", "mine")
     }
 posthoc = {m: fresh[m][0] for m in fresh}
 known = sweep.mi_known
-print("fresh-MINE read-outs", mb.estimate.ess_summary([fresh[m][1] for m in fresh]))
+print("fresh-MINE read-outs", mb.checks.ess_summary([fresh[m][1] for m in fresh]))
 
 # %% [markdown]
 # ## Results
@@ -220,7 +221,7 @@ print("fresh-MINE read-outs", mb.estimate.ess_summary([fresh[m][1] for m in fres
 
 # %%
 best = {m: sweep.best(m) for m in ("vib", "mine")}
-err = {m: sweep.errors[m] for m in bn.METHODS}
+err = {m: sweep.errors[m] for m in ib.METHODS}
 
 
 def mean_sd(a, fmt=".2f"):

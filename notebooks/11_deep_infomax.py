@@ -47,7 +47,7 @@ import torch
 
 import minebook as mb
 from minebook import datasets
-from minebook import infomax as im
+from minebook.experiments import infomax as im
 
 mb.plotting.setup()
 torch.manual_seed(seed)
@@ -270,7 +270,7 @@ first = [members.index(v) for v in table]
 codes_all = torch.cat(
     [torch.cat([codes_tr, codes_te], dim=1)[first], torch.cat([rand_tr, rand_te], dim=1)[:1]]
 )
-with mb.estimate.few_pairs_reported():  # the effective pairs are reported under the table instead
+with mb.checks.few_pairs_reported():  # the effective pairs are reported under the table instead
     mi, mi_ess = im.mi_between_input_and_code(
         x_all, codes_all, seed=seed, return_ess=True, **cfg["mi"]
     )
@@ -309,7 +309,7 @@ print(
     f"(one seed for the rows with a prior; random encoder: {n_table} initialisations); "
     "I(X;Y): MINE estimate in nats (first seed)"
 )
-print("I(X;Y) read-outs", mb.estimate.ess_summary(mi_ess))
+print("I(X;Y) read-outs", mb.checks.ess_summary(mi_ess))
 
 # %% [markdown]
 # The same linear-probe column as a figure: every trained encoder is a dot (three seeds for
@@ -599,7 +599,7 @@ vs_random = {
 }
 sup_best = max(local + glob, key=lambda v: float(of(v, lin).mean()))  # with_prior: 1 seed
 sup_cmp = mb.report.compare_seeds(of(supervised, lin), of(sup_best, lin))
-dv = next(v for v in local if v.estimator == "dv")
+dv = next(v for v in local if v.estimator == "mine_biased")
 over_dv = {
     v.name: mb.report.compare_seeds(of(v, lin), of(dv, lin))
     for v in local

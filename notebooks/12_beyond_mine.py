@@ -52,8 +52,8 @@ import torch
 from tqdm import tqdm
 
 import minebook as mb
-from minebook import beyond_normal as bn
-from minebook import staircase as sc
+from minebook.experiments import beyond_normal as bn
+from minebook.experiments import staircase as sc
 
 mb.plotting.setup()
 torch.manual_seed(seed)
@@ -523,7 +523,7 @@ ceiling = {"ksg": [], "gaussian": [], "oracle_infonce": [], "mine": [], "mine_fl
 for i, n in enumerate(ns):
     x, z = mb.correlated_gaussian(int(n), cc["d"], rho_c, seed=1000 * seed + i)
     ceiling["ksg"].append(mb.ksg(x, z))
-    ceiling["gaussian"].append(bn.gaussian_baseline_mi(x, z))
+    ceiling["gaussian"].append(mb.checks.gaussian_baseline_mi(x, z))
     ceiling["oracle_infonce"].append(sc.oracle_infonce(x, z, rho_c))
     pairs = [
         mb.correlated_gaussian(int(n), cc["d"], rho_c, seed=1000 * seed + 100 * i + s)
@@ -875,7 +875,7 @@ if budget == "full":
 # is classed by its error and by that warning.
 
 # %%
-MIN_PAIRS = mb.estimate.MIN_EFFECTIVE_PAIRS
+MIN_PAIRS = mb.checks.MIN_EFFECTIVE_PAIRS
 n_pairs = round(tc["n"] * mb.DEFAULTS["test_fraction"]) * mb.DEFAULTS["n_shuffles"]
 print(f"held-out marginal pairs per run: {n_pairs}; warning below {MIN_PAIRS} effective pairs")
 rows_ess = [
@@ -1027,23 +1027,23 @@ if budget == "full":
 #
 # What the data do show is where that blind spot lies. In a Student-t, $x$ and $z$ share one
 # random scale, so when one is far out the other usually is too, far more often than their
-# correlations alone would make it. `mb.beyond_normal.joint_extremes` measures this on the normal
+# correlations alone would make it. `mb.checks.joint_extremes` measures this on the normal
 # scores: of the rows whose $x$ is among the 5% largest (Mahalanobis norm within its block), the
 # fraction whose $z$ is too, against the same fraction in Gaussian samples with the same
 # canonical correlations. `estimate_mi` flags `tail_dependence` when the excess is above 0.1 and
-# 5 standard deviations of that Gaussian rate (`mb.estimate.CHECKS`). The check looks at the
+# 5 standard deviations of that Gaussian rate (`mb.CHECKS["tail_dependence"]`). The check looks at the
 # data alone, so it cannot tell an accurate estimate from a poor one; what it says is "this is
 # the kind of data where chapter 12's critics read low".
 
 # %%
-tails = [bn.joint_extremes(*t.sample(tc["n"], 1000 * seed + tc["seeds"][0])) for t in tasks]
+tails = [mb.checks.joint_extremes(*t.sample(tc["n"], 1000 * seed + tc["seeds"][0])) for t in tasks]
 # Not a Student-t: chapter 7's functional relation y = f(x) + 0.1 eps with a U-shaped f.
 u_x, u_y = mb.equitability_sample(tc["n"], lambda a: a**2, 0.1, seed=seed)
 u_truth = mb.equitability_mi(lambda a: a**2, 0.1)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)  # the flags are printed below
     u_run = mb.estimate_mi(u_x, u_y, seed=seed, **cfg["default"])
-u_tail = bn.joint_extremes(u_x, u_y)
+u_tail = mb.checks.joint_extremes(u_x, u_y)
 
 
 oracle = {

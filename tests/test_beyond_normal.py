@@ -1,4 +1,4 @@
-"""Tests of minebook.beyond_normal: non-Gaussian tasks with known MI (chapter 12)."""
+"""Tests of minebook.experiments.beyond_normal: non-Gaussian tasks with known MI (chapter 12)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 import minebook as mb
-from minebook import beyond_normal as bn
+from minebook.experiments import beyond_normal as bn
 
 
 def test_student_t_closed_form_matches_monte_carlo():
@@ -92,12 +92,12 @@ def test_tasks_keep_base_mi_and_shapes():
 def test_gaussian_baseline_exact_for_gaussians():
     cov = bn.two_pair_cov(3, 0.8)
     x, z = mb.sample_mvn(100_000, cov, 3, seed=5)
-    assert bn.gaussian_baseline_mi(x, z) == pytest.approx(mb.mvn_mi(cov, 3), abs=0.02)
+    assert mb.checks.gaussian_baseline_mi(x, z) == pytest.approx(mb.mvn_mi(cov, 3), abs=0.02)
     x, z = mb.correlated_gaussian(50_000, 2, 0.9, seed=6)
-    assert bn.gaussian_baseline_mi(x, z) == pytest.approx(mb.gaussian_mi(0.9, 2), abs=0.03)
+    assert mb.checks.gaussian_baseline_mi(x, z) == pytest.approx(mb.gaussian_mi(0.9, 2), abs=0.03)
     # and it is blind to dependence without correlation
     xi, zi = bn.sample_student_t(50_000, np.eye(2), 1, 30.0, seed=7)
-    assert abs(bn.gaussian_baseline_mi(xi, zi)) < 0.01
+    assert abs(mb.checks.gaussian_baseline_mi(xi, zi)) < 0.01
 
 
 def test_run_estimators_shapes():
@@ -125,24 +125,24 @@ def test_trust_counts_flag_or_cover():
 def test_joint_extremes_separates_student_t_from_gaussian_copulas():
     tasks = {t.name: t for t in bn.beyond_normal_tasks(dim=5)}
     for name in ("gaussian", "half_cube(gaussian)", "normal_cdf(gaussian)"):
-        r = bn.joint_extremes(*tasks[name].sample(5000, 0))
+        r = mb.checks.joint_extremes(*tasks[name].sample(5000, 0))
         assert abs(r["excess"]) < 3 * r["null_sd"], (name, r)  # a Gaussian copula is its own null
     for name in ("student_t", "asinh(student_t)", "student_t(identity)"):
-        r = bn.joint_extremes(*tasks[name].sample(5000, 0))
+        r = mb.checks.joint_extremes(*tasks[name].sample(5000, 0))
         assert r["excess"] > 0.4 and r["excess"] > 10 * r["null_sd"], (name, r)  # one shared scale
     x, z = tasks["student_t"].sample(3000, 1)
-    assert bn.joint_extremes(x, z) == bn.joint_extremes(x, z)  # seeded null: deterministic
+    assert mb.checks.joint_extremes(x, z) == mb.checks.joint_extremes(x, z)  # seeded null: deterministic
 
 
 def test_joint_extremes_rates_and_rank_deficient_blocks():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4000, 2))
-    same = bn.joint_extremes(x, x.copy())
+    same = mb.checks.joint_extremes(x, x.copy())
     assert same["observed"] == pytest.approx(1.0) and same["null_mean"] > 0.99  # extremes coincide
-    indep = bn.joint_extremes(x, rng.standard_normal((4000, 3)))
+    indep = mb.checks.joint_extremes(x, rng.standard_normal((4000, 3)))
     assert indep["observed"] == pytest.approx(0.05, abs=0.03) and indep["null_mean"] == pytest.approx(0.05, abs=0.02)
     dup = np.hstack([x, x[:, :1]])  # a repeated column: whitened within its rank
-    assert np.isfinite(bn.joint_extremes(dup, x)["observed"])
+    assert np.isfinite(mb.checks.joint_extremes(dup, x)["observed"])
 
 
 def test_student_t_true_read_out_is_close_to_the_truth():
@@ -206,7 +206,7 @@ def test_paper_maps_are_invertible():
 def test_gaussian_baseline_bias_correction():
     task = bn.gaussian_task(bn.dense_cov(50), 50)
     x, z = task.sample(5000, seed=0)
-    plain, corrected = bn.gaussian_baseline_mi(x, z), bn.gaussian_baseline_mi(x, z, bias_corrected=True)
+    plain, corrected = mb.checks.gaussian_baseline_mi(x, z), mb.checks.gaussian_baseline_mi(x, z, bias_corrected=True)
     assert plain - corrected == pytest.approx(50 * 50 / 10_000)
     assert abs(corrected - task.mi) < 0.1 < plain - task.mi
 

@@ -1,4 +1,4 @@
-"""minebook.bigan (chapter 9): metrics on hand-made samples, shapes, a few training steps."""
+"""minebook.experiments.bigan (chapter 9): metrics on hand-made samples, shapes, a few training steps."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from minebook import bigan, gan
+from minebook.experiments import bigan, gan
 
 
 def test_reconstruction_error_hand_made():

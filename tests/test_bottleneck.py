@@ -1,4 +1,4 @@
-"""minebook.bottleneck: the pieces of chapter 10 (VIB, MINE-IB, the sweep, the MI of a Gaussian encoder)."""
+"""minebook.experiments.bottleneck: the pieces of chapter 10 (VIB, MINE-IB, the sweep, the MI of a Gaussian encoder)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import minebook as mb
-from minebook import bottleneck as bn
+from minebook.experiments import bottleneck as bn
 
 
 def test_scale_grad_is_identity_forward_and_scales_backward():

@@ -1,9 +1,9 @@
-"""minebook.compare: paired bootstrap and McNemar's exact test (chapter 10)."""
+"""minebook.experiments.compare: paired bootstrap and McNemar's exact test (chapter 10)."""
 
 import numpy as np
 import pytest
 
-from minebook import compare
+from minebook.experiments import compare
 
 
 def test_mcnemar_matches_the_binomial_by_hand():

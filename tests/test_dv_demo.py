@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 import minebook as mb
-from minebook import dv_demo as dv
+from minebook.experiments import dv_demo as dv
 
 
 # --------------------------------------------------------------------------- chapter 1

@@ -11,7 +11,9 @@ import torch
 from _core_runs import SMALL, d1_runs, d5_run, small_data, small_run
 
 import minebook as mb
-from minebook.estimate import MIEstimate, _dv_read_out, _flag_divergence
+from minebook import CHECKS, MIEstimate
+from minebook.checks import flag_divergence
+from minebook.readouts import dv_read_out
 
 TRUTH_D1 = mb.gaussian_mi(0.9)  # 0.830 nats
 TRUTH_D5 = mb.gaussian_mi(0.9, 5)  # 4.152 nats
@@ -113,7 +115,7 @@ def test_many_members_do_not_depend_on_their_neighbours():
 
 
 # ----------------------------------------------------------------------------- estimators and numerics
-@pytest.mark.parametrize("estimator", ["mine", "mine_biased", "mine_f", "jsd", "infonce", "smile"])
+@pytest.mark.parametrize("estimator", mb.estimators.NEURAL_ESTIMATORS)
 def test_every_estimator_is_finite_at_rho_099_and_in_50_dimensions(estimator):
     short = dict(steps=150, hidden=(32, 32), batch_size=128, n_shuffles=3)
     x, z = mb.correlated_gaussian(2000, 1, 0.99, seed=0)
@@ -205,7 +207,7 @@ def test_read_out_standard_error_is_calibrated():
         t_joint = torch.as_tensor(mb.gaussian_log_ratio(x, z, rho))[None]
         t_marg = torch.stack([torch.as_tensor(mb.gaussian_log_ratio(x, np.roll(z, -int(s), axis=0), rho))
                               for s in shifts])[None]
-        value, std = _dv_read_out(t_joint, t_marg, shifts[None])
+        value, std = dv_read_out(t_joint, t_marg, shifts[None])
         values.append(value[0])
         stds.append(std[0])
     ratio = np.mean(stds) / np.std(values)
@@ -223,14 +225,14 @@ def test_divergence_is_flagged_with_a_warning():
 
 
 def test_estimate_above_log_n_is_flagged():
-    res = MIEstimate(mi=9.0, mi_std=0.1, estimator="mine", history=np.zeros(3))
+    res = MIEstimate(mi=9.0, mi_std=0.1, estimator="mine", history=np.zeros(3), n_test=1000)
     with pytest.warns(RuntimeWarning, match="log\\(n_test\\)"):
-        _flag_divergence(res, n_test=1000)
-    assert res.diverged
-    ok = MIEstimate(mi=6.0, mi_std=0.1, estimator="mine", history=np.zeros(3))
+        flag_divergence(res)
+    assert res.diverged and res.flags == ("diverged",)
+    ok = MIEstimate(mi=6.0, mi_std=0.1, estimator="mine", history=np.zeros(3), n_test=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _flag_divergence(ok, n_test=1000)
+        flag_divergence(ok)
     assert not ok.diverged and ok.message == ""
 
 
@@ -251,18 +253,18 @@ def test_undertrained_run_is_flagged_with_a_fix():
 
 
 def test_estimate_near_the_log_n_ceiling_is_flagged():
-    from minebook.estimate import _flag_near_ceiling
-
-    near = MIEstimate(mi=6.5, mi_std=0.1, estimator="mine")
+    sizes = dict(n_test=1250, batch_size=512)
+    near = MIEstimate(mi=6.5, mi_std=0.1, estimator="mine", **sizes)
     with pytest.warns(RuntimeWarning, match="lower bound"):
-        _flag_near_ceiling(near, n_test=1250, batch_size=512)  # log 1250 = 7.13
+        CHECKS["near_ceiling"].apply(near)  # log 1250 = 7.13
     assert near.flags == ("near_ceiling",) and "log(n_test) = 7.13" in near.message
-    far = MIEstimate(mi=5.0, mi_std=0.1, estimator="mine")
-    _flag_near_ceiling(far, n_test=1250, batch_size=512)
-    assert far.flags == ()
-    nce = MIEstimate(mi=5.5, mi_std=0.1, estimator="infonce")  # InfoNCE: log(batch_size) = 6.24
+    far = MIEstimate(mi=5.0, mi_std=0.1, estimator="mine", **sizes)
+    assert not CHECKS["near_ceiling"].apply(far) and far.flags == ()
+    nce = MIEstimate(mi=5.5, mi_std=0.1, estimator="infonce", **sizes)  # InfoNCE: log(batch_size) = 6.24
     with pytest.warns(RuntimeWarning, match="log\\(batch_size\\)"):
-        _flag_near_ceiling(nce, n_test=1250, batch_size=512)
+        CHECKS["near_ceiling"].apply(nce)
+    nwj = MIEstimate(mi=7.0, mi_std=0.1, estimator="mine_f", **sizes)  # NWJ: no ceiling
+    assert not CHECKS["near_ceiling"].apply(nwj)
 
 
 def test_few_samples_for_the_dimension_is_flagged():
@@ -346,7 +348,7 @@ def test_bad_pairs_for_estimate_mi_many():
 
 
 def test_effective_pairs_counts_equal_weights_and_one_dominant_pair():
-    from minebook.estimate import _effective_pairs
+    from minebook.readouts import effective_pairs as _effective_pairs
 
     flat = torch.zeros(1, 4, 250)
     assert _effective_pairs(flat)[0] == pytest.approx(1000.0)
@@ -365,7 +367,10 @@ def test_result_reports_effective_pairs():
 
 
 def test_few_effective_pairs_warn_and_are_reported():
-    from minebook.estimate import MIN_EFFECTIVE_PAIRS, _flag_few_pairs
+    from minebook.checks import MIN_EFFECTIVE_PAIRS
+
+    def _flag_few_pairs(res):
+        CHECKS["few_pairs"].apply(res)
 
     res = mb.MIEstimate(mi=1.0, mi_std=0.1, estimator="mine", ess=12.0)
     with pytest.warns(RuntimeWarning, match="12 effective marginal pairs"):
@@ -382,7 +387,7 @@ def test_few_effective_pairs_warn_and_are_reported():
 def test_ess_summary_and_few_pairs_reported():
     import warnings
 
-    from minebook import estimate as est_mod
+    from minebook import checks as est_mod
     line = est_mod.ess_summary(np.array([[33.0, 1203.0], [np.nan, 99.0]]))
     assert line == ("rest on 33 to 1203 effective held-out marginal pairs "
                     "(2 of 3 below 100, where estimate_mi warns)")
@@ -390,7 +395,7 @@ def test_ess_summary_and_few_pairs_reported():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with est_mod.few_pairs_reported():
-            est_mod._flag_few_pairs(mb.MIEstimate(mi=0.1, mi_std=0.01, estimator="mine", ess=5.0))  # the real one
+            est_mod.CHECKS["few_pairs"].apply(mb.MIEstimate(mi=0.1, mi_std=0.01, estimator="mine", ess=5.0))
             warnings.warn("estimate_mi (mine) diverged: NaN", RuntimeWarning, stacklevel=2)
     assert [str(w.message) for w in caught] == ["estimate_mi (mine) diverged: NaN"]
 
@@ -487,7 +492,8 @@ def test_train_mi_for_infonce_and_not_for_ksg():
 
 
 def test_train_gap_threshold():
-    from minebook.estimate import CHECKS, _flag_train_gap
+    def _flag_train_gap(res):
+        CHECKS["train_gap"].apply(res)
 
     wide = MIEstimate(mi=0.22, mi_std=0.03, estimator="mine", train_mi=0.55)
     with pytest.warns(RuntimeWarning, match="own training pairs"):
@@ -495,7 +501,7 @@ def test_train_gap_threshold():
     assert wide.flags == ("train_gap",) and "up to about 0.55 nats" in wide.message
     close = MIEstimate(mi=0.96, mi_std=0.04, estimator="mine", train_mi=0.96 + 0.29 * 0.96)
     _flag_train_gap(close)  # within GAP_FRACTION = 0.3 of the estimate
-    assert close.flags == () and CHECKS["GAP_FRACTION"] == 0.3
+    assert close.flags == () and CHECKS["train_gap"].thresholds["GAP_FRACTION"] == 0.3
     tiny = MIEstimate(mi=0.0, mi_std=0.01, estimator="mine", train_mi=0.09)
     _flag_train_gap(tiny)  # below GAP_MIN = 0.1 nats
     assert tiny.flags == ()
@@ -505,8 +511,10 @@ def test_train_gap_threshold():
 
 
 def test_tail_dependence_check_fires_on_student_t_data_only():
-    from minebook import beyond_normal as bn
-    from minebook.estimate import _flag_tail_dependence
+    from minebook.experiments import beyond_normal as bn
+
+    def _flag_tail_dependence(res, pair):
+        CHECKS["tail_dependence"].apply(res, pair)
 
     tasks = {t.name: t for t in bn.beyond_normal_tasks(dim=5)}
     heavy = MIEstimate(mi=1.1, mi_std=0.05, estimator="mine")
@@ -520,7 +528,7 @@ def test_tail_dependence_check_fires_on_student_t_data_only():
 
 
 def test_tail_dependence_is_checked_by_estimate_mi_and_for_ksg():
-    from minebook import beyond_normal as bn
+    from minebook.experiments import beyond_normal as bn
 
     x, z = bn.student_t_task(np.eye(4), 2, 2.0).sample(2000, 0)
     with pytest.warns(RuntimeWarning, match="dependence in the tails"):
@@ -533,7 +541,8 @@ def test_tail_dependence_is_checked_by_estimate_mi_and_for_ksg():
 
 
 def test_interval_at_zero_is_flagged():
-    from minebook.estimate import _flag_near_zero
+    def _flag_near_zero(res):
+        CHECKS["near_zero"].apply(res)
 
     nothing = MIEstimate(mi=0.01, mi_std=0.02, estimator="mine")
     with pytest.warns(RuntimeWarning, match="cannot be told from 0"):

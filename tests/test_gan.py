@@ -1,4 +1,4 @@
-"""minebook.gan and minebook.stacked_mnist (chapter 8): clipping, metrics, samplers, training."""
+"""minebook.experiments.gan and minebook.stacked_mnist (chapter 8): clipping, metrics, samplers, training."""
 
 from __future__ import annotations
 
@@ -9,21 +9,22 @@ import pytest
 import torch
 
 import minebook as mb
-from minebook import gan
-from minebook import stacked_mnist as sm
+from minebook.experiments import adversarial as adv
+from minebook.experiments import gan
+from minebook.experiments import stacked_mnist as sm
 
 
 # --------------------------------------------------------------------------- clipping
 def test_member_norms_per_member():
     g = [torch.tensor([[3.0, 0.0], [0.0, 1.0]]), torch.tensor([[[4.0]], [[0.0]]])]
-    assert torch.allclose(gan.member_norms(g), torch.tensor([5.0, 1.0]))
+    assert torch.allclose(adv.member_norms(g), torch.tensor([5.0, 1.0]))
 
 
 def test_adaptive_clip_rule():
     # member 0: |g_m| = 1 < |g_u| = 5, unchanged; member 1: |g_m| = 10 > |g_u| = 0.5, cut to 0.5
     g_u = [torch.tensor([[3.0, 4.0], [0.3, 0.4]])]
     g_m = [torch.tensor([[0.6, 0.8], [6.0, 8.0]])]
-    out = gan.adaptive_clip(g_u, g_m)[0]
+    out = adv.adaptive_clip(g_u, g_m)[0]
     assert torch.allclose(out[0], g_m[0][0])
     assert torch.allclose(out[1], torch.tensor([0.3, 0.4]))  # norm 0.5, direction of g_m
 
@@ -33,8 +34,8 @@ def test_adaptive_clip_norm_is_min_and_direction_kept():
     shapes = [(4, 3, 5), (4, 1, 5), (4, 5, 2)]
     g_u = [torch.randn(s, generator=gen) * 0.1 for s in shapes]
     g_m = [torch.randn(s, generator=gen) * torch.tensor([0.01, 1.0, 10.0, 0.0]).reshape(4, 1, 1) for s in shapes]
-    out = gan.adaptive_clip(g_u, g_m)
-    n_u, n_m, n_out = gan.member_norms(g_u), gan.member_norms(g_m), gan.member_norms(out)
+    out = adv.adaptive_clip(g_u, g_m)
+    n_u, n_m, n_out = adv.member_norms(g_u), adv.member_norms(g_m), adv.member_norms(out)
     assert torch.allclose(n_out, torch.minimum(n_u, n_m), atol=1e-6)
     for a, b in zip(out, g_m, strict=True):  # same direction: out = scale * g_m, scale in [0, 1]
         ratio = (a.reshape(4, -1) * b.reshape(4, -1)).sum(1) / b.reshape(4, -1).pow(2).sum(1).clamp_min(1e-30)
@@ -50,14 +51,14 @@ def test_combine_gradients_equals_adaptive_clip_of_the_weighted_mi_gradient():
             for s in shapes]
     beta = torch.tensor([0.0, 1.0, 1.0, 0.5])
     g_m = [g * beta.reshape(4, *[1] * (g.dim() - 1)) for g in g_mi]
-    combined, norm_u, norm_m = gan.combine_gradients(g_u, g_mi, beta, clip=True)
-    expected = [u + m for u, m in zip(g_u, gan.adaptive_clip(g_u, g_m), strict=True)]
+    combined, norm_u, norm_m = adv.combine_gradients(g_u, g_mi, beta, clip=True)
+    expected = [u + m for u, m in zip(g_u, adv.adaptive_clip(g_u, g_m), strict=True)]
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(combined, expected, strict=True))
-    assert torch.allclose(norm_m, gan.member_norms(g_m)) and torch.allclose(norm_u, gan.member_norms(g_u))
-    unclipped, _, _ = gan.combine_gradients(g_u, g_mi, beta, clip=False)
+    assert torch.allclose(norm_m, adv.member_norms(g_m)) and torch.allclose(norm_u, adv.member_norms(g_u))
+    unclipped, _, _ = adv.combine_gradients(g_u, g_mi, beta, clip=False)
     assert all(torch.allclose(a, u + m) for a, u, m in zip(unclipped, g_u, g_m, strict=True))
     flags = torch.tensor([True, True, False, True])  # one member left unclipped
-    mixed, _, _ = gan.combine_gradients(g_u, g_mi, beta, clip=flags)
+    mixed, _, _ = adv.combine_gradients(g_u, g_mi, beta, clip=flags)
     assert torch.allclose(mixed[0][2], unclipped[0][2]) and torch.allclose(mixed[0][1], combined[0][1])
 
 
@@ -114,7 +115,7 @@ def test_stacked_mine_matches_mb_mine_for_one_member():
     c1 = mb.ConcatCritic(2, 3, (16,), generator=torch.Generator().manual_seed(5))
     c2 = mb.ConcatCritic(2, 3, (16,), generator=torch.Generator().manual_seed(5))
     ref = mb.MINE(c1, ema_rate=0.1, generator=torch.Generator().manual_seed(7))
-    ours = gan.StackedMINE(c2, ema_rate=0.1, generator=torch.Generator().manual_seed(7))
+    ours = mb.StackedMINE(c2, ema_rate=0.1, generator=torch.Generator().manual_seed(7))
     for _ in range(3):
         a, b = ref(x, z), ours(x[None], z[None])
         assert b.shape == (1,)
@@ -127,7 +128,7 @@ def test_stacked_mine_matches_mb_mine_for_one_member():
 def test_standardize_batch():
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(2, 100, 3, generator=gen) * torch.tensor([0.01, 10.0]).reshape(2, 1, 1) + 5
-    y = gan.standardize_batch(x)
+    y = mb.module.standardize_batch(x)
     assert y.shape == x.shape
     assert torch.allclose(y.mean(dim=1), torch.zeros(2, 3), atol=1e-3)
     assert torch.allclose(y.std(dim=1).mean(dim=1), torch.ones(2), atol=1e-3)

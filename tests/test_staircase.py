@@ -1,4 +1,4 @@
-"""Tests of minebook.staircase: the stacked staircase loop and the optimal-critic bounds (chapter 12)."""
+"""Tests of minebook.experiments.staircase: the stacked staircase loop and the optimal-critic bounds (chapter 12)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import minebook as mb
-from minebook import staircase as sc
+from minebook.experiments import staircase as sc
 
 
 def test_schedule():

@@ -1,4 +1,4 @@
-"""minebook.sweeps: batched sweeps over parameters x seeds, tolerances, tables, equitability truth."""
+"""minebook.experiments.sweeps: batched sweeps over parameters x seeds, tolerances, tables, equitability truth."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minebook as mb
-from minebook import sweeps
+from minebook.experiments import sweeps
 
 
 def _gauss(n, d=1):

@@ -11,8 +11,8 @@ import torch
 from bookgen import chapter_thread_env, longest_first
 
 import minebook as mb
-from minebook import bottleneck, gan
 from minebook import threads as th
+from minebook.experiments import bottleneck, gan
 
 
 @pytest.fixture

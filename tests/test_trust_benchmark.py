@@ -43,7 +43,7 @@ def test_summarise_without_intervals_reports_nan_coverage(trust):
 def test_reused_rows_must_match_the_tasks_and_seeds(trust, tmp_path):
     import json
 
-    from minebook import beyond_normal as bn
+    from minebook.experiments import beyond_normal as bn
 
     tasks = bn.trust_tasks([3])
     rows = [{**_row(t.mi, t.mi, False, True), "task": t.name, "seed": s} for t in tasks for s in range(2)]
@@ -64,7 +64,7 @@ def test_reused_rows_must_match_the_tasks_and_seeds(trust, tmp_path):
 def test_resume_keeps_stored_rows_and_runs_only_the_missing_seeds(trust, tmp_path):
     import json
 
-    from minebook import beyond_normal as bn
+    from minebook.experiments import beyond_normal as bn
 
     tasks = bn.czyz_tasks()[:1]  # 1x1 normal
     stored = [{**_row(t.mi, 123.0, False, True), "task": t.name, "seed": 0} for t in tasks]
@@ -92,18 +92,18 @@ def test_summary_adds_a_row_on_the_common_seeds(trust):
     assert "ksg, seeds" not in table
 
 
-def test_take_part_and_tasks_by_name(trust):
-    assert trust.take_part(list(range(7)), "2/3") == [1, 4] and trust.take_part([1, 2], None) == [1, 2]
+def test_take_part_and_tasks_by_name():
+    shared = load_script("benchmarks/common.py")
+    assert shared.take_part(list(range(7)), "2/3") == [1, 4] and shared.take_part([1, 2], None) == [1, 2]
     with pytest.raises(SystemExit, match="k/m"):
-        trust.take_part([1], "4/3")
-    tasks = trust.czyz_by_name(["5x5 dense", "1x1 normal"])
+        shared.take_part([1], "4/3")
+    tasks = shared.czyz_by_name(["5x5 dense", "1x1 normal"])
     assert [t.name for t in tasks] == ["5x5 dense", "1x1 normal"]
     with pytest.raises(SystemExit, match="unknown tasks"):
-        trust.czyz_by_name(["1x1 nope"])
+        shared.czyz_by_name(["1x1 nope"])
 
 
-def test_width_1d_parses_critic_shapes(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # width_1d imports trust as a sibling
+def test_width_1d_parses_critic_shapes():
     width_1d = load_script("benchmarks/width_1d.py", "width_1d")
     assert width_1d.parse_hidden("64x64x64") == (64, 64, 64) and width_1d.parse_hidden("128") == (128,)
     for bad in ("64xa", "0x64", ""):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._checks import check_positive_int
-from .data import gaussian_log_ratio, gaussian_mi
-from .information import entropy
+from ..data import gaussian_log_ratio, gaussian_mi
+from ..information import entropy
+from ..validation import check_positive_int
 
 __all__ = [
     "random_joint", "product_of_marginals", "mi_from_entropies", "mixture_path",

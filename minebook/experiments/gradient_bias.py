@@ -29,7 +29,10 @@ import torch
 from scipy.signal import lfilter
 from torch.func import functional_call, grad, vjp, vmap
 
-from .bounds import dv_bound, logmeanexp, naive_log_mean_exp
+from ..bounds import dv_bound, logmeanexp, naive_log_mean_exp
+from ..engine import Ensemble, TrainingState
+from ..estimate import estimate_mi_many
+from ..readouts import dv_read_out
 
 __all__ = [
     "param_grads",
@@ -330,40 +333,21 @@ def value_bias(p, batch_size: int, n_batches: int, seed: int = 0) -> float:
 
 
 # --------------------------------------------------------------------------- chapter 5: training
-
-
-def _prepare_pairs(pairs, seed: int, test_fraction: float):
-    """Shuffle, split and standardize every pair (member k uses seed + k) for the training loop."""
-    gens = [torch.Generator().manual_seed(int(seed) + k) for k in range(len(pairs))]
-    n = len(np.asarray(pairs[0][0]))
-    n_test = int(round(test_fraction * n))
-    xs, zs = [], []
-    for (x, z), g in zip(pairs, gens, strict=True):
-        x = np.asarray(x, float).reshape(n, -1)
-        z = np.asarray(z, float).reshape(n, -1)
-        perm = torch.randperm(n, generator=g).numpy()
-        x, z = x[perm], z[perm]
-        tr = slice(0, n - n_test)
-        xs.append((x - x[tr].mean(0)) / x[tr].std(0))
-        zs.append((z - z[tr].mean(0)) / z[tr].std(0))
-    return gens, torch.as_tensor(np.stack(xs), dtype=torch.float32), \
-        torch.as_tensor(np.stack(zs), dtype=torch.float32), n - n_test
-
-
 @torch.no_grad()
-def held_out_dv(critic, x_test, z_test, n_shuffles: int = 5, seed: int = 12345):
-    """Held-out DV estimate and ``log m2`` of every member, ``(K,)`` each, nats (chapter 5).
+def held_out_dv(ensemble: Ensemble, shifts: torch.Tensor):
+    """Held-out DV estimate and ``log m2`` of every member of ``ensemble``, ``(K,)`` each, nats.
 
-    ``x_test (K, n, dx)``, ``z_test (K, n, dz)``; marginal samples are ``n_shuffles`` fixed
-    permutations of ``z``. ``m2 = mean(e^{2T}) / mean(e^T)^2`` on them is the relative second
-    moment that drives the gradient bias (chapter 4).
+    Chapter 5. Marginal pairs are the cyclic ``shifts (K, S)`` of the held-out ``z``
+    (:meth:`minebook.engine.Ensemble.held_out_scores`), read out by
+    :func:`minebook.readouts.dv_read_out`, the read-out of ``estimate_mi``.
+    ``m2 = mean(e^{2T}) / mean(e^T)^2`` on them is the relative second moment that drives the
+    gradient bias (chapter 4).
     """
-    g = torch.Generator().manual_seed(seed)
-    t_joint = critic(x_test, z_test).double()
-    t_marg = torch.cat([critic(x_test, z_test[:, torch.randperm(z_test.shape[1], generator=g)])
-                        for _ in range(n_shuffles)], dim=1).double()
-    log_mean = logmeanexp(t_marg)
-    return (t_joint.mean(dim=1) - log_mean).numpy(), (logmeanexp(2 * t_marg) - 2 * log_mean).numpy()
+    t_joint, t_marg = ensemble.held_out_scores(shifts)
+    value, _ = dv_read_out(t_joint, t_marg, shifts)
+    flat = t_marg.double().reshape(t_marg.shape[0], -1)
+    log_m2 = logmeanexp(2 * flat) - 2 * logmeanexp(flat)
+    return value, log_m2.cpu().numpy()
 
 
 def train_with_checkpoints(pairs, estimator: str = "mine", *, seed: int = 0, steps: int = 3000,
@@ -371,16 +355,18 @@ def train_with_checkpoints(pairs, estimator: str = "mine", *, seed: int = 0, ste
                            ema_rate: float = 0.01, naive_numerics: bool = False,
                            test_fraction: float = 0.25, eval_every: int = 100, n_shuffles: int = 5,
                            progress: bool = False, desc: str | None = None) -> dict:
-    """Train K stacked concat critics like ``mb.estimate_mi_many``, with held-out checkpoints.
+    """Train K stacked concat critics with ``mb.estimate_mi_many``, reading the held-out DV
+    estimate out every ``eval_every`` steps (chapter 5).
 
-    Introduced in chapter 5. The same recipe as the library's engine (a held-out fraction
-    ``test_fraction``, standardization on the training split, minibatches drawn with
-    replacement, marginal samples from ``mb.critic_outputs``'s in-batch shuffle, the
-    estimator's objective ``mb.batch_objective``, Adam), written with the public building
-    blocks so that it can stop every ``eval_every`` steps and read the held-out DV estimate
-    out (:func:`held_out_dv`). All randomness comes from ``seed``: runs of different
-    estimators with one ``seed`` share initial critics, optimizer settings, minibatches and
-    shuffles, which is what a controlled comparison needs.
+    The library's engine, unchanged: a held-out fraction ``test_fraction``, standardization on
+    the training split (``preprocess="standardize"``), minibatches drawn with replacement,
+    marginal samples from in-batch derangements, the estimator's objective, Adam; the critic
+    is the last iterate (no weight averaging, no validation split). A step callback
+    (:class:`minebook.engine.TrainingState`) records the largest marginal score of every batch
+    and, every ``eval_every`` steps, :func:`held_out_dv` on ``n_shuffles`` fixed cyclic shifts
+    per member. Member ``k`` uses seed ``seed + k`` for everything, so runs of different
+    estimators with one ``seed`` share splits, initial critics, minibatches and shuffles: a
+    controlled comparison.
 
     Returns a dict of numpy arrays: ``history``, ``grad_norms``, ``t_max`` (largest marginal
     score of the batch) of shape ``(steps, K)``; ``eval_steps (E,)``; ``held_out`` and
@@ -388,42 +374,35 @@ def train_with_checkpoints(pairs, estimator: str = "mine", *, seed: int = 0, ste
     ``critic`` (the trained stacked critic, on standardized inputs) with its held-out inputs
     ``x_test (K, n_test, dx)``, ``z_test (K, n_test, dz)``.
     """
-    from tqdm import tqdm
+    t_max = torch.empty(steps, len(pairs))
+    eval_steps, held, log_m2, last = [], [], [], {}
+    shift_gens = [torch.Generator().manual_seed(int(seed) + k + 12345) for k in range(len(pairs))]
 
-    from .critics import make_critic
-    from .ema import LogEMA
-    from .objectives import batch_objective, critic_outputs
-
-    gens, x_all, z_all, n_train = _prepare_pairs(pairs, seed, test_fraction)
-    k = len(pairs)
-    x_train, z_train = x_all[:, :n_train], z_all[:, :n_train]
-    critic = make_critic("concat", x_all.shape[-1], z_all.shape[-1], hidden, k, "relu",
-                         torch.Generator().manual_seed(int(seed)))
-    opt = torch.optim.Adam(critic.parameters(), lr=lr)
-    ema = LogEMA(ema_rate)
-    rows = torch.arange(k).unsqueeze(1)
-    out = {name: np.empty((steps, k)) for name in ("history", "grad_norms", "t_max")}
-    eval_steps, held, log_m2 = [], [], []
-    for step in tqdm(range(steps), disable=not progress, desc=desc or estimator, mininterval=1.0):
-        idx = torch.stack([torch.randint(n_train, (batch_size,), generator=g) for g in gens])
-        t_joint, t_marg, scores = critic_outputs(critic, x_train[rows, idx], z_train[rows, idx],
-                                                 estimator, gens[0])
-        value, target = batch_objective(estimator, t_joint, t_marg, scores, ema, 5.0, naive_numerics)
-        opt.zero_grad(set_to_none=True)
-        (-target.sum()).backward()
-        out["history"][step] = value.detach().numpy()
-        out["t_max"][step] = t_marg.detach().amax(dim=1).numpy()
-        out["grad_norms"][step] = torch.stack([p.grad.pow(2).reshape(k, -1).sum(1)
-                                               for p in critic.parameters()]).sum(0).sqrt().numpy()
-        opt.step()
-        if (step + 1) % eval_every == 0 or step + 1 == steps:
-            dv, m2 = held_out_dv(critic, x_all[:, n_train:], z_all[:, n_train:], n_shuffles)
-            eval_steps.append(step + 1)
+    def on_step(state: TrainingState) -> None:
+        t_max[state.step] = state.t_marg.amax(dim=1)
+        if (state.step + 1) % eval_every == 0 or state.step + 1 == steps:
+            ens = state.ensemble
+            if "shifts" not in last:  # fixed per member, drawn once
+                last["shifts"] = ens.draw_shifts(ens.x_test.shape[1], n_shuffles, shift_gens)
+            dv, m2 = held_out_dv(ens, last["shifts"])
+            eval_steps.append(state.step + 1)
             held.append(dv)
             log_m2.append(m2)
-    out.update(eval_steps=np.array(eval_steps), held_out=np.array(held), log_m2=np.array(log_m2))
+            last["ensemble"] = ens
+
+    results = estimate_mi_many(
+        pairs, estimator=estimator, seed=seed, steps=steps, batch_size=batch_size, lr=lr,
+        hidden=hidden, critic="concat", ema_rate=ema_rate, naive_numerics=naive_numerics,
+        test_fraction=test_fraction, preprocess="standardize", average_last=0.0, val_fraction=0.0,
+        n_shuffles=n_shuffles, progress=progress, desc=desc or estimator, checks=False,
+        callback=on_step)
+    ens = last["ensemble"]
+    out = {"history": np.stack([r.history for r in results], axis=1),
+           "grad_norms": np.stack([r.grad_norms for r in results], axis=1),
+           "t_max": t_max.double().numpy(), "eval_steps": np.array(eval_steps),
+           "held_out": np.array(held), "log_m2": np.array(log_m2)}
     out["mi"] = out["held_out"][-1]
-    out.update(critic=critic, x_test=x_all[:, n_train:], z_test=z_all[:, n_train:])
+    out.update(critic=ens.critic, x_test=ens.x_test, z_test=ens.z_test)
     return out
 
 

@@ -23,10 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_positive_int
-from .gan import mode_metrics
-from .threads import using_threads
-from .utils import adam
+from ..datasets import load_mnist
+from ..threads import using_threads
+from ..utils import adam
+from ..validation import check_positive_int
+from .adversarial import mode_metrics
 
 __all__ = ["N_MODES", "PIXELS", "load_digits_pm1", "sample_stacked", "DigitCNN",
            "train_digit_classifier", "classify_digits", "label_stacked", "stacked_metrics", "mosaic"]
@@ -45,7 +46,6 @@ def load_digits_pm1(mnist_dir: str | Path | None = None, side: int = 28) -> dict
     ``[0, 1]`` to ``[-1, 1]``. ``side``: 28 (the original images) or 14 (2x2 average pooling,
     a quarter of the pixels). Introduced in chapter 8.
     """
-    from .datasets import load_mnist
 
     if side not in (28, 14):
         raise ValueError(f"side must be 28 (full MNIST resolution) or 14 (2x2 average pooling); got {side!r}.")

@@ -7,8 +7,6 @@ import math
 import numpy as np
 import torch
 
-ESTIMATORS = ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg")
-
 
 def as_2d_array(a, name: str) -> np.ndarray:
     """Return ``a`` as a float64 array of shape ``(n, d)``; accept ``(n,)`` or ``(n, d)``."""
@@ -47,11 +45,11 @@ def check_pair(x, z) -> tuple[np.ndarray, np.ndarray]:
     return x, z
 
 
-def check_estimator(name: str) -> str:
-    """Return ``name`` if it is a known estimator, else raise a ValueError listing them."""
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}.")
-    return name
+def check_seed(seed) -> int:
+    """Return ``seed`` as an int if it is an integer (not a bool), else raise ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer; got {seed!r}.")
+    return int(seed)
 
 
 def check_positive_int(value, name: str) -> int:

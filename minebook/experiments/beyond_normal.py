@@ -24,17 +24,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import torch
 from scipy.special import gammaln, ndtr, ndtri, psi
-from scipy.stats import rankdata
 
-from .data import TRANSFORMS as _CORE_TRANSFORMS
-from .data import mvn_mi, sample_mvn
+from ..checks import gaussian_baseline_mi
+from ..data import TRANSFORMS as _CORE_TRANSFORMS
+from ..data import mvn_mi, sample_mvn
+from ..estimate import estimate_mi_many
+from ..estimators import get_estimator
+from ..ksg import ksg
+from ..readouts import dv_read_out, shifted_scores
 
 __all__ = [
     "SPIRAL_SPEED", "spiral", "INVERTIBLE_TRANSFORMS", "apply_transform", "invert_transform",
     "student_t_entropy_term", "student_t_mi_correction", "student_t_mi", "sample_student_t",
-    "student_t_logpdf", "student_t_log_ratio", "student_t_true_read_out", "gaussian_baseline_mi",
-    "joint_extremes",
+    "student_t_logpdf", "student_t_log_ratio", "student_t_true_read_out",
     "Task", "gaussian_task", "transformed_task", "student_t_task", "two_pair_cov",
     "beyond_normal_tasks", "trust_tasks", "run_estimators", "trust_counts",
     "additive_uniform_mi", "sample_additive_uniform", "wiggly_x", "wiggly_z", "mixture_icdf",
@@ -181,87 +185,14 @@ def student_t_true_read_out(x, z, dispersion, df: float, n_test: int, n_shifts: 
     critic reads on that many rows: if it is close to the truth where trained critics fall
     short, training, not the read-out, holds the estimate down.
     """
-    import torch
-
-    from .bounds import dv_bound
-
     x, z = np.asarray(x, dtype=np.float64)[:n_test], np.asarray(z, dtype=np.float64)[:n_test]
-    joint = student_t_log_ratio(x, z, dispersion, df)
-    marginal = np.concatenate([student_t_log_ratio(x, np.roll(z, k, axis=0), dispersion, df)
-                               for k in range(1, n_shifts + 1)])
-    return float(dv_bound(torch.as_tensor(joint), torch.as_tensor(marginal)))
+    shifts = (len(z) - torch.arange(1, n_shifts + 1)).unsqueeze(0)  # one member; z_{i - s}, s = 1..n_shifts
 
+    def score(xs, zs):
+        return torch.as_tensor(student_t_log_ratio(xs[0].numpy(), zs[0].numpy(), dispersion, df)).unsqueeze(0)
 
-# --------------------------------------------------------------------------- baseline
-def gaussian_baseline_mi(x, z, bias_corrected: bool = False) -> float:
-    """The Gaussian (CCA) estimate: the MI of a Gaussian with the sample covariance (chapter 12).
-
-    ``-1/2 sum_i log(1 - r_i^2)`` over the canonical correlations ``r_i`` of ``x (n, dx)`` and
-    ``z (n, dz)``, computed as ``mvn_mi`` of the sample covariance. Exact (consistent) for
-    Gaussian data; for anything else it measures only the linear dependence. Nats.
-
-    Sample correlations are never exactly 0, so the plug-in is biased upwards by about
-    ``dx dz / (2 n)`` (``n sum_i r_i^2`` is chi-squared with ``dx dz`` degrees of freedom for
-    independent blocks): 0.25 nats at 50x50 and n = 5000, where it reads 1.89 for a truth of
-    1.62. ``bias_corrected=True`` subtracts that term.
-    """
-    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    z = np.asarray(z, dtype=np.float64).reshape(len(z), -1)
-    cov = np.cov(np.hstack([x, z]), rowvar=False)
-    bias = x.shape[1] * z.shape[1] / (2.0 * len(x)) if bias_corrected else 0.0
-    return mvn_mi(cov, x.shape[1]) - bias
-
-
-def _whiten(a: np.ndarray) -> np.ndarray:
-    """Rows of ``a (n, d)`` centred and whitened: ``(n, r)`` with identity sample covariance (r = rank)."""
-    a = a - a.mean(axis=0)
-    vals, vecs = np.linalg.eigh(np.atleast_2d(np.cov(a, rowvar=False)))
-    keep = vals > 1e-10 * max(float(vals.max()), 1e-300)
-    return a @ (vecs[:, keep] / np.sqrt(vals[keep]))
-
-
-def _co_extreme(size_x: np.ndarray, size_z: np.ndarray, level: float) -> float:
-    """``P(size_x and size_z both above their level-quantiles) / (1 - level)``: 1 = always together."""
-    both = (size_x > np.quantile(size_x, level)) & (size_z > np.quantile(size_z, level))
-    return float(both.mean() / (1.0 - level))
-
-
-def joint_extremes(x, z, level: float = 0.95, reps: int = 20, max_rows: int = 20_000,
-                   seed: int = 0) -> dict:
-    """How often ``x`` and ``z`` are extreme together, against a Gaussian with their correlations.
-
-    Chapter 12 (behind ``estimate_mi``'s ``tail_dependence`` check). ``x (n, dx)``, ``z (n, dz)``:
-    any samples; at most ``max_rows`` rows (a fixed subsample) are used, and each coordinate is
-    replaced by its exact normal scores ``Phi^{-1}((rank - 1/2) / n)`` (ties share their mean
-    rank), so only the copula matters. The *size* of a row is then its squared Mahalanobis norm
-    within its own block (each block whitened). ``observed`` is the fraction of rows whose sizes are
-    both in the top ``1 - level`` of their block, divided by ``1 - level`` (0.05 for independent
-    blocks, 1 when the extremes always coincide). ``null_mean`` and ``null_sd`` are that
-    fraction over ``reps`` Gaussian samples of the same size with the same canonical
-    correlations (seeded by ``seed``). A multivariate Student-t, whose ``x`` and ``z`` share one
-    random scale, lies far above its null (5x5, df = 2: about 0.67 against 0.16); any Gaussian,
-    and any per-coordinate monotone transform of one, lies within a few ``null_sd`` of it.
-    Returns ``dict(observed, null_mean, null_sd, excess)`` with ``excess = observed - null_mean``.
-    """
-    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    z = np.asarray(z, dtype=np.float64).reshape(len(z), -1)
-    if len(x) > max_rows:
-        keep = np.random.default_rng(seed).choice(len(x), max_rows, replace=False)
-        x, z = x[keep], z[keep]
-    n = len(x)
-    wx, wz = (_whiten(ndtri((rankdata(a, axis=0) - 0.5) / n)) for a in (x, z))
-    rho = np.clip(np.linalg.svd(wx.T @ wz / (n - 1), compute_uv=False), 0.0, 1.0 - 1e-9)
-    observed = _co_extreme((wx * wx).sum(1), (wz * wz).sum(1), level)
-    rng = np.random.default_rng([seed, 1])
-    null, r = [], len(rho)
-    for _ in range(reps):  # canonical coordinates: x_i = u_i, z_i = rho_i u_i + sqrt(1 - rho_i^2) e_i
-        u = rng.standard_normal((n, wx.shape[1]))
-        v = rng.standard_normal((n, wz.shape[1]))
-        v[:, :r] = rho * u[:, :r] + np.sqrt(1.0 - rho**2) * v[:, :r]
-        null.append(_co_extreme((u * u).sum(1), (v * v).sum(1), level))
-    null_mean, null_sd = float(np.mean(null)), float(np.std(null, ddof=1))
-    return {"observed": observed, "null_mean": null_mean, "null_sd": null_sd,
-            "excess": observed - null_mean}
+    t_joint, t_marg = shifted_scores(score, torch.as_tensor(x)[None], torch.as_tensor(z)[None], shifts)
+    return float(dv_read_out(t_joint, t_marg, shifts)[0][0])
 
 
 # --------------------------------------------------------------------------- tasks
@@ -498,16 +429,13 @@ def run_estimators(tasks: Sequence[Task], n: int, seeds: Sequence[int], estimato
     ``{estimator: array (n_tasks, n_seeds)}`` of :attr:`minebook.MIEstimate.ess` (the effective
     number of held-out marginal pairs, NaN for InfoNCE) for the neural estimators.
     """
-    from .estimate import estimate_mi_many
-    from .ksg import ksg
-
     data = [task.sample(n, seed) for task in tasks for seed in seeds]
     shape = (len(tasks), len(seeds))
     out = {}
     for est in estimators:
         if est == "gaussian":
             values = [gaussian_baseline_mi(x, z) for x, z in data]
-        elif est == "ksg":
+        elif not get_estimator(est).neural:
             values = [ksg(x, z, k=3) for x, z in data]
         else:
             kind = (critic_for or {}).get(est, "concat")

@@ -14,7 +14,9 @@ weights (:class:`~minebook.StackedMLP`): member ``k = v * n_seeds + s`` is varia
 ``beta``) with seed ``s``. Members with the same seed share their initial weights and their data,
 noise and codes, so vanilla GAN and GAN+MINE differ only by ``beta``.
 
-Also here: the 2-D data sets (25 Gaussians, spiral) and the mode metrics.
+Also here: the spiral data set and the evaluation of chapter 8. The machinery chapter 9 shares
+(stacked members, clipping, the MINE-regularised step, the 25 Gaussians, mode metrics) lives in
+:mod:`minebook.experiments.adversarial`.
 """
 
 from __future__ import annotations
@@ -26,59 +28,32 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from .critics import ConcatCritic, StackedMLP
-from .module import StackedMINE as _CoreStackedMINE
-from .threads import threads_for_modules, using_threads
-from .utils import adam
+from ..critics import ConcatCritic, StackedMLP
+from ..module import StackedMINE
+from ..threads import threads_for_modules, using_threads
+from ..utils import adam
+from .adversarial import (
+    assign_grid,
+    grid_centres,
+    mine_regularized_step,
+    mode_metrics,
+    one_hot_codes,
+    sample_grid,
+    tie_members,
+    tile_members,
+)
 
+# Re-exported for chapter 8's page: the 25 Gaussians and the mode metrics live in
+# :mod:`minebook.experiments.adversarial`, shared with chapter 9.
 __all__ = [
     "grid_centres", "sample_grid", "assign_grid", "sample_spiral", "spiral_curve", "assign_spiral",
-    "mode_metrics", "member_norms", "standardize_batch", "clip_scale", "adaptive_clip",
-    "combine_gradients", "StackedMINE", "GANRun", "train_gan",
-    "tile_members", "tie_members", "one_hot_codes", "evaluate_snapshots", "mean_spread", "metrics_table",
+    "mode_metrics", "GANRun", "train_gan", "evaluate_snapshots", "mean_spread", "metrics_table",
     "plot_samples",
 ]
 
 
 # --------------------------------------------------------------------------- data
-def grid_centres(n_side: int = 5, spacing: float = 2.0) -> torch.Tensor:
-    """Centres of the ``n_side x n_side`` Gaussian grid, ``(n_side**2, 2)``, centred at 0.
-
-    With the defaults: the 25 points ``{-4, -2, 0, 2, 4}^2``. Introduced in chapter 8.
-    """
-    axis = (torch.arange(n_side, dtype=torch.float32) - (n_side - 1) / 2) * spacing
-    gx, gy = torch.meshgrid(axis, axis, indexing="ij")
-    return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-
-
-def sample_grid(n: int, std: float = 0.05, generator: torch.Generator | None = None,
-                n_side: int = 5, spacing: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` samples of the mixture of 25 Gaussians (equal weights, isotropic ``std``).
-
-    Returns ``x (n, 2)`` and the mode index ``labels (n,)``. Introduced in chapter 8.
-    """
-    centres = grid_centres(n_side, spacing)
-    labels = torch.randint(len(centres), (n,), generator=generator)
-    x = centres[labels] + std * torch.randn(n, 2, generator=generator)
-    return x, labels
-
-
-def assign_grid(samples, std: float = 0.05, n_side: int = 5, spacing: float = 2.0,
-                n_std: float = 3.0) -> np.ndarray:
-    """Mode of each sample: the nearest grid centre if within ``n_std * std``, else ``-1``.
-
-    ``samples (..., N, 2)`` -> integer labels ``(..., N)``. Introduced in chapter 8.
-    """
-    s = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
-    centres = grid_centres(n_side, spacing)
-    d = torch.cdist(s.reshape(-1, 2), centres)
-    dist, idx = d.min(dim=1)
-    idx[dist > n_std * std] = -1
-    return idx.reshape(s.shape[:-1]).numpy()
-
-
 def spiral_curve(t: torch.Tensor, scale: float = 1.0 / 3.0) -> torch.Tensor:
     """The 2-D swiss roll ``scale * t (cos t, sin t)``: ``t (...)`` -> ``(..., 2)`` (chapter 8)."""
     return scale * torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=-1)
@@ -117,157 +92,6 @@ def assign_spiral(samples, noise: float = 0.05, n_segments: int = 20, n_std: flo
     seg = torch.clamp((u[idx] * n_segments).long(), max=n_segments - 1)
     seg[dist > n_std * noise] = -1
     return seg.reshape(s.shape[:-1]).numpy()
-
-
-# --------------------------------------------------------------------------- metrics
-def mode_metrics(labels, n_modes: int, min_count: int = 1) -> dict:
-    """Mode coverage of generated samples from their mode labels (``-1``: no mode).
-
-    ``labels (N,)`` integers. Returns a dict with
-
-    * ``modes``: number of modes holding at least ``min_count`` samples;
-    * ``high_quality``: fraction of samples that belong to some mode (in ``[0, 1]``);
-    * ``kl``: ``KL(p || uniform)`` in nats, ``p`` the histogram of the samples over the modes
-      (high-quality samples only); ``log n_modes`` when all fall in one mode, 0 when uniform,
-      ``nan`` when no sample belongs to a mode;
-    * ``counts``: the histogram ``(n_modes,)``.
-
-    Introduced in chapter 8 (also used for stacked digits, chapter 8, and BiGANs, chapter 9).
-    """
-    labels = np.asarray(labels).reshape(-1)
-    good = labels[labels >= 0]
-    counts = np.bincount(good, minlength=n_modes)[:n_modes]
-    total = counts.sum()
-    if total > 0:
-        p = counts[counts > 0] / total
-        kl = float(np.sum(p * np.log(p * n_modes)))
-    else:
-        kl = float("nan")
-    return {"modes": int(np.sum(counts >= min_count)),
-            "high_quality": float(len(good) / max(len(labels), 1)),
-            "kl": kl, "counts": counts}
-
-
-# --------------------------------------------------------------------------- clipping
-def member_norms(grads: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Per-member Frobenius norm of stacked gradients ``[(K, ...), ...]`` -> ``(K,)``.
-
-    The norm of member ``k`` runs over all its parameters: ``sqrt(sum_p |g_p[k]|^2)``.
-    Introduced in chapter 8.
-    """
-    squares = [torch.linalg.vector_norm(g.reshape(g.shape[0], -1), dim=1).square() for g in grads]
-    return torch.stack(squares).sum(dim=0).sqrt()
-
-
-def clip_scale(norm_u: torch.Tensor, norm_m: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """The factor ``min(|g_u|, |g_m|) / |g_m|`` of adaptive clipping, per member: ``(K,)``.
-
-    ``norm_u``, ``norm_m (K,)``: per-member norms of the adversarial and MI gradients. In
-    ``[0, 1]``; 0 where ``|g_m| = 0``. Introduced in chapter 8.
-    """
-    return torch.minimum(norm_u, norm_m) / norm_m.clamp_min(eps)
-
-
-def _per_member(coef: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``coef (K,)`` shaped to broadcast against a stacked tensor ``g (K, ...)``."""
-    return coef.reshape(-1, *([1] * (g.dim() - 1)))
-
-
-def adaptive_clip(g_u: Sequence[torch.Tensor], g_m: Sequence[torch.Tensor],
-                  eps: float = 1e-12) -> list[torch.Tensor]:
-    """The paper's adaptive clipping ``g_m <- min(|g_u|, |g_m|) g_m / |g_m|``, per member.
-
-    ``g_u``: gradients of the adversarial loss, ``g_m``: gradients of the MI term, both lists of
-    stacked tensors ``(K, ...)`` (one per parameter). Norms are per member over all its
-    parameters (:func:`member_norms`); the direction of ``g_m`` is kept and its norm becomes
-    ``min(|g_u|, |g_m|)``. Introduced in chapter 8.
-    """
-    scale = clip_scale(member_norms(g_u), member_norms(g_m), eps)
-    return [g * _per_member(scale, g) for g in g_m]
-
-
-def combine_gradients(g_u: Sequence[torch.Tensor], g_mi: Sequence[torch.Tensor], beta: torch.Tensor,
-                      clip: bool | torch.Tensor = True) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
-    """The update ``g_u + clip(beta * g_mi)`` of every member, in one pass over the gradients.
-
-    ``g_u``: adversarial gradients, ``g_mi``: gradients of ``-I`` (the MI term before its
-    weight), lists of stacked tensors ``(K, ...)``; ``beta (K,)``; ``clip``: one flag for all
-    members or a ``(K,)`` bool tensor. The MI gradient is ``g_m = beta * g_mi``; where clipped it
-    is rescaled as in :func:`adaptive_clip` (the same numbers: ``|g_m| = beta |g_mi|``). Returns
-    the combined gradients and the norms ``|g_u|``, ``|g_m| (K,)`` (before clipping), so a
-    training loop scales each gradient tensor once. Introduced in chapter 8.
-    """
-    norm_u, norm_m = member_norms(g_u), beta * member_norms(g_mi)
-    coef = beta * torch.where(torch.as_tensor(clip), clip_scale(norm_u, norm_m), 1.0)
-    combined = [torch.addcmul(gu, _per_member(coef, gm), gm) for gu, gm in zip(g_u, g_mi, strict=True)]
-    return combined, norm_u, norm_m
-
-
-# --------------------------------------------------------------------------- MINE for K members
-def standardize_batch(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Centre each feature and divide by the member's average feature std (batch statistics).
-
-    ``x (K, B, d) -> (K, B, d)``; the statistics are constants for the gradient (detached).
-    One scale per member (not per feature), so constant pixels are not blown up.
-    Introduced in chapter 8.
-    """
-    x_detached = x.detach()
-    mean = x_detached.mean(dim=1, keepdim=True)
-    n = x.shape[1]
-    # the sample std (n - 1), written out: torch's std over the middle axis is 3x slower here
-    var = (x_detached - mean).square().sum(dim=1, keepdim=True) / max(n - 1, 1)
-    scale = var.sqrt().mean(dim=2, keepdim=True)
-    return (x - mean) / (scale + eps)
-
-
-class StackedMINE(_CoreStackedMINE):
-    """:class:`minebook.StackedMINE` that can standardize ``x`` per batch first (chapter 8).
-
-    ``forward(x (K, B, dx), z (K, B, dz))`` -> ``(K,)`` nats, as ``mb.StackedMINE``. With
-    ``standardize``, ``x`` is first rescaled by :func:`standardize_batch` (the critic then sees
-    unit-scale inputs whatever the scale of the generator's output). Sign convention as
-    ``mb.MINE``: the critic maximises the sum, a model that maximises MI adds
-    ``- beta * mine(x, z)`` to its loss.
-    """
-
-    def __init__(self, critic: nn.Module, estimator: str = "mine", ema_rate: float = 0.01,
-                 tau: float = 5.0, generator: torch.Generator | None = None, standardize: bool = False):
-        super().__init__(critic, estimator, ema_rate, tau, generator)
-        self.standardize = standardize
-
-    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        if self.standardize:
-            x = standardize_batch(x)
-        return super().forward(x, z)
-
-
-# --------------------------------------------------------------------------- training
-def tile_members(a: torch.Tensor, n_variants: int) -> torch.Tensor:
-    """Repeat a per-seed tensor ``(n_seeds, ...)`` for every variant: ``(n_variants*n_seeds, ...)``.
-
-    Member ``k = v * n_seeds + s`` gets row ``s``. Introduced in chapter 8.
-    """
-    return a.repeat(n_variants, *([1] * (a.dim() - 1)))
-
-
-def one_hot_codes(shape: tuple[int, ...], n_codes: int, generator: torch.Generator | None = None):
-    """Uniform categorical codes as one-hot vectors: ``shape + (n_codes,)`` (chapter 8)."""
-    idx = torch.randint(n_codes, shape, generator=generator)
-    return F.one_hot(idx, n_codes).float()
-
-
-def tie_members(n_seeds: int, n_variants: int, dim_in: int, hidden, dim_out: int,
-                generator: torch.Generator, activation: str = "relu") -> StackedMLP:
-    """A StackedMLP of ``n_variants * n_seeds`` members where the variants share each seed's init.
-
-    Member ``k = v * n_seeds + s`` starts from the weights of seed ``s``. Introduced in chapter 8.
-    """
-    net = StackedMLP(dim_in, hidden, dim_out, n_seeds * n_variants, activation)
-    base = StackedMLP(dim_in, hidden, dim_out, n_seeds, activation, generator)
-    with torch.no_grad():
-        for dst, src in zip(net.parameters(), base.parameters(), strict=True):
-            dst.copy_(tile_members(src, n_variants))
-    return net
 
 
 @dataclass
@@ -393,19 +217,9 @@ def train_gan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim_x
             # generator + statistics-network step
             adv = F.softplus(-D(fake)).squeeze(-1).mean(dim=1)  # (K,)
             mi = mine(fake, c)  # (K,)
-            g_u = torch.autograd.grad(adv.sum(), g_params, retain_graph=True)
-            grads = torch.autograd.grad(-mi.sum(), g_params + c_params)
-            g_mi, g_c = grads[: len(g_params)], grads[len(g_params):]
-            combined, norm_u, norm_m = combine_gradients(g_u, g_mi, member_beta, clip)
+            norm_u, norm_m = mine_regularized_step(adv, mi, g_params, c_params, member_beta, clip,
+                                                   (opt_g, opt_c), schedules)
             nu_log[step], nm_log[step] = norm_u.numpy(), norm_m.numpy()
-            for p, g in zip(g_params, combined, strict=True):
-                p.grad = g
-            for p, g in zip(c_params, g_c, strict=True):
-                p.grad = g
-            opt_g.step()
-            opt_c.step()
-            for sched in schedules:
-                sched.step()
             mi_log[step] = mi.detach().numpy()
             snapshot(step + 1)
     run.mi, run.norm_u, run.norm_m = mi_log, nu_log, nm_log

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import digamma
 
-from ._checks import check_pair, check_positive_int
-from .data import EQUITABILITY_FUNCTIONS, equitability_mi, equitability_sample
-from .estimate import MIEstimate, estimate_mi_many
-from .threads import thread_cap
+from ..data import EQUITABILITY_FUNCTIONS, equitability_mi, equitability_sample
+from ..estimate import MIEstimate, estimate_mi_many
+from ..threads import thread_cap
+from ..validation import check_pair, check_positive_int
 
 __all__ = [
     "Sweep", "data_seed", "make_pairs", "run_sweep", "ensemble_step_cost", "ksg_bruteforce", "tolerance", "within",

@@ -22,10 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .critics import ConcatCritic, StackedMLP
-from .gan import StackedMINE, assign_grid, combine_gradients, tie_members, tile_members
-from .threads import threads_for_modules, using_threads
-from .utils import adam
+from ..critics import ConcatCritic, StackedMLP
+from ..module import StackedMINE
+from ..threads import threads_for_modules, using_threads
+from ..utils import adam
+from .adversarial import assign_grid, mine_regularized_step, tie_members, tile_members
 
 __all__ = ["BiGANRun", "train_bigan", "reconstruction_error", "same_mode_fraction", "image_distance",
            "ms_ssim", "MS_SSIM_BETAS", "MS_SSIM_SIGMA"]
@@ -178,7 +179,7 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
         L_E = E[softplus(D(x, E(x)))] - beta_k * I(x; E(x)),
 
     the MI estimated by EMA-corrected MINE with a ``critic_hidden`` statistics network
-    ``T(x, E(x))`` (``x`` rescaled per batch by :func:`~minebook.gan.standardize_batch` if
+    ``T(x, E(x))`` (``x`` rescaled per batch by :func:`~minebook.module.standardize_batch` if
     ``standardize``). With ``clip`` the MI gradient of the encoder is rescaled per member by
     :func:`~minebook.gan.adaptive_clip` against the encoder's adversarial gradient; ``clip``
     may also be one flag per variant (e.g. ``betas=(0, 1, 1), clip=(True, True, False)``). Adam
@@ -239,19 +240,9 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
             mi = mine(x, ex)                                                            # (K,)
             opt_eg.zero_grad(set_to_none=True)
             adv_g.sum().backward(inputs=list(G.parameters()))
-            g_u = torch.autograd.grad(adv_e.sum(), e_params, retain_graph=True)
-            grads = torch.autograd.grad(-mi.sum(), e_params + c_params)
-            g_mi, g_c = grads[: len(e_params)], grads[len(e_params):]
-            combined, norm_u, norm_m = combine_gradients(g_u, g_mi, member_beta, member_clip)
+            norm_u, norm_m = mine_regularized_step(adv_e, mi, e_params, c_params, member_beta, member_clip,
+                                                   (opt_eg, opt_c), schedules)
             nu_log[step], nm_log[step] = norm_u.numpy(), norm_m.numpy()
-            for p, g in zip(e_params, combined, strict=True):
-                p.grad = g
-            for p, g in zip(c_params, g_c, strict=True):
-                p.grad = g
-            opt_eg.step()
-            opt_c.step()
-            for sched in schedules:
-                sched.step()
             mi_log[step] = mi.detach().numpy()
             log(step + 1)
     run.mi, run.norm_u, run.norm_m = mi_log, nu_log, nm_log

@@ -22,11 +22,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .critics import ConcatCritic, SeparableCritic
-from .data import rho_for_mi
-from .ema import LogEMA
-from .objectives import batch_objective, off_diagonal, shuffle_rows
-from .threads import threads_for_modules, using_threads
+from ..bounds import dv_bound, infonce_bound, nwj_bound
+from ..critics import ACTIVATIONS, ConcatCritic, SeparableCritic
+from ..data import rho_for_mi
+from ..ema import LogEMA
+from ..estimators import batch_objective, get_estimator
+from ..objectives import off_diagonal, shuffle_rows
+from ..threads import threads_for_modules, using_threads
 
 __all__ = [
     "POOLE_SETTINGS", "STAIRCASE_ESTIMATORS", "staircase_schedule", "concat_all_pairs",
@@ -70,16 +72,10 @@ def concat_all_pairs(critic: ConcatCritic, x: torch.Tensor, z: torch.Tensor,
     hz = torch.baddbmm(b, z, w[:, dx:])
     k, batch, width = hx.shape
     h = (hx.unsqueeze(2) + hz.unsqueeze(1)).reshape(k, batch * batch, width)
-    act = _activation(net.activation)
+    act = ACTIVATIONS[net.activation]
     for w, b in zip(list(net.weights)[1:], list(net.biases)[1:], strict=True):
         h = torch.baddbmm(b[members], act(h), w[members])
     return h.reshape(k, batch, batch)
-
-
-def _activation(name: str):
-    from .critics import _ACTIVATIONS
-
-    return _ACTIVATIONS[name]
 
 
 @dataclass
@@ -133,7 +129,7 @@ class _Stack:
         value, train = torch.empty(k), torch.zeros(k)
         for est, idx in self.groups.items():
             s = None
-            if est == "infonce":
+            if get_estimator(est).pairwise:
                 s = scores[idx] if scores is not None else concat_all_pairs(self.critic, x[idx], z[idx], idx)
             v, t = batch_objective(est, t_joint[idx], t_marg[idx], s, self.emas[est], tau)
             value[idx] = v.detach()
@@ -163,6 +159,7 @@ def run_staircase(estimators: Sequence[str] = STAIRCASE_ESTIMATORS,
     """
     import time
 
+    estimators = [get_estimator(e, neural=True).name for e in estimators]
     true_mi, rho = staircase_schedule(mi_levels, steps_per_level, d)
     gen = torch.Generator().manual_seed(int(seed))
     init = torch.Generator().manual_seed(int(seed) + 1)
@@ -245,7 +242,6 @@ def oracle_bounds(mi: float, d: int, batch_size: int, n_batches: int, seed: int 
     ``B(B-1)`` off-diagonal pairs (``"dv_pairs"``, ``"nwj_pairs"``); ``"infonce"`` uses the
     ``B x B`` matrix. Returns ``{name: (n_batches,)}`` estimates in nats.
     """
-    from .bounds import dv_bound, infonce_bound, nwj_bound
 
     x, z, rho = _gaussian_batches(mi, d, batch_size, n_batches, seed)
     scores = gaussian_log_ratio_matrix(x, z, rho)

@@ -27,10 +27,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .critics import StackedMLP, make_critic
-from .module import StackedMINE
-from .threads import threads_for_modules, using_threads
-from .utils import adam, resolve_device
+from ..critics import StackedMLP, make_critic
+from ..estimate import estimate_mi_many
+from ..module import StackedMINE
+from ..threads import threads_for_modules, using_threads
+from ..utils import adam, resolve_device
 
 __all__ = [
     "METHODS", "StackedMINE", "StackedEncoder", "IBEnsemble", "SweepResult",
@@ -433,7 +434,6 @@ def code_mi_mine(codes: tuple[torch.Tensor, torch.Tensor], n_draws: int = 4, see
     in nats, shaped like the leading dims, or ``(estimates, ess)`` with ``return_ess=True``:
     the effective number of held-out marginal pairs behind each (:attr:`MIEstimate.ess`).
     """
-    from .estimate import estimate_mi_many
 
     mu, sigma = codes
     lead = mu.shape[:-2]

@@ -10,7 +10,8 @@ trains it by *maximising* a lower bound on mutual information:
   uniform prior on ``[0, 1]^64`` (``y`` then passes through a sigmoid).
 
 The MI bound is one of the paper's three: Jensen-Shannon (``"jsd"``), InfoNCE
-(``"infonce"``) or Donsker-Varadhan (``"dv"``), from :mod:`minebook.bounds`.
+(``"infonce"``) or Donsker-Varadhan (``"mine_biased"``), the objectives of their
+:mod:`minebook.estimators` records.
 
 The encoder is a small convolutional network: valid convolutions (28x28 -> 13x13x16 ->
 4x4x32 for :data:`MNIST_CONVS`) give the feature map ``M`` whose 16 positions are the local
@@ -31,10 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .bounds import dv_bound, infonce_bound, jsd_objective
-from .critics import StackedMLP
-from .threads import threads_for_modules, using_threads
-from .utils import adam, resolve_device
+from ..critics import StackedMLP
+from ..estimate import estimate_mi_many
+from ..estimators import get_estimator
+from ..threads import threads_for_modules, using_threads
+from ..utils import adam, resolve_device
 
 __all__ = [
     "DIM_ESTIMATORS", "Variant", "PAPER_VARIANTS", "MNIST_CONVS", "conv_output_shape",
@@ -44,7 +46,7 @@ __all__ = [
     "PRIOR_STUDY",
 ]
 
-DIM_ESTIMATORS = ("jsd", "infonce", "dv")
+DIM_ESTIMATORS = ("jsd", "infonce", "mine_biased")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Variant:
     """One DIM configuration (chapter 11).
 
     ``alpha``, ``beta``, ``gamma``: the weights of the global MI, local MI and prior
-    terms (the paper's names); ``estimator``: ``"jsd"``, ``"infonce"`` or ``"dv"``;
+    terms (the paper's names); ``estimator``: ``"jsd"``, ``"infonce"`` or ``"mine_biased"`` (the paper's DV);
     ``supervised``: train with cross-entropy through a linear head instead (a baseline).
     Prior-matching knobs (chapter 11's investigation): ``gamma_warmup``, the fraction of
     training over which ``gamma`` ramps up linearly from 0; ``prior_penalty``, the weight of
@@ -79,10 +81,10 @@ class Variant:
 PAPER_VARIANTS = (
     Variant("DIM(G) JSD", alpha=1.0, estimator="jsd"),
     Variant("DIM(G) InfoNCE", alpha=1.0, estimator="infonce"),
-    Variant("DIM(G) DV", alpha=1.0, estimator="dv"),
+    Variant("DIM(G) DV", alpha=1.0, estimator="mine_biased"),
     Variant("DIM(L) JSD", beta=1.0, estimator="jsd"),
     Variant("DIM(L) InfoNCE", beta=1.0, estimator="infonce"),
-    Variant("DIM(L) DV", beta=1.0, estimator="dv"),
+    Variant("DIM(L) DV", beta=1.0, estimator="mine_biased"),
     Variant("DIM(G) JSD + prior", alpha=1.0, gamma=1.0, estimator="jsd"),
     Variant("DIM(L) JSD + prior", beta=1.0, gamma=0.1, estimator="jsd"),
     Variant("DIM(L) InfoNCE + prior", beta=1.0, gamma=0.1, estimator="infonce"),
@@ -186,15 +188,16 @@ def dim_objective(scores: torch.Tensor) -> dict[str, torch.Tensor]:
 
     Diagonal entries are joint pairs (a patch or feature map with its own image's code),
     off-diagonal ones are samples of the product of marginals. Returns a dict
-    ``{"jsd", "infonce", "dv"}`` of ``(K,)`` tensors to *maximise* (averaged over any
-    middle dimensions, e.g. patches). ``"jsd"`` is :func:`minebook.jsd_objective` (not in
-    nats); ``"infonce"`` and ``"dv"`` are MI lower bounds in nats.
+    ``{"jsd", "infonce", "mine_biased"}`` (:data:`DIM_ESTIMATORS`) of ``(K,)`` tensors to
+    *maximise*: each estimator record's training target (averaged over any middle dimensions,
+    e.g. patches). ``"jsd"`` is :func:`minebook.jsd_objective` (not in nats); ``"infonce"`` and
+    ``"mine_biased"`` (the DV bound) are MI lower bounds in nats.
     """
     b = scores.shape[-1]
     mask = torch.eye(b, dtype=torch.bool, device=scores.device)
     joint = torch.diagonal(scores, dim1=-2, dim2=-1)                      # (K, ..., B)
     marg = scores[..., ~mask].reshape(*scores.shape[:-2], b * (b - 1))    # (K, ..., B(B-1))
-    out = {"jsd": jsd_objective(joint, marg), "infonce": infonce_bound(scores), "dv": dv_bound(joint, marg)}
+    out = {e: get_estimator(e).objective(joint, marg, scores, None, 5.0, False)[1] for e in DIM_ESTIMATORS}
     return {key: v.reshape(v.shape[0], -1).mean(dim=1) for key, v in out.items()}
 
 
@@ -483,7 +486,6 @@ def mi_between_input_and_code(x, codes: torch.Tensor, return_ess: bool = False, 
     ``(K,)`` estimates, or ``(estimates, ess)`` with ``return_ess=True``: the effective
     number of held-out marginal pairs behind each read-out (:attr:`MIEstimate.ess`).
     """
-    from .estimate import estimate_mi_many
 
     x = np.asarray(x, dtype=np.float32)
     pairs = [(x, c.cpu().numpy()) for c in codes]
