@@ -1,12 +1,12 @@
 """Why the default estimate reads a Student-t low: the critic, not the read-out, and how n helps.
 
-On the 5x5 Student-t tasks of ``minebook.beyond_normal.trust_tasks`` (df = 2; the 2-pair
+On the 5x5 Student-t tasks of ``minebook.experiments.beyond_normal.trust_tasks`` (df = 2; the 2-pair
 dispersion, and the identity one whose MI is the shared-scale term alone), for n = 5000,
 20,000 and 50,000 (one data set each, seed 0), this prints:
 
 * the default ``estimate_mi(x, z)`` (median of three critics, nats), its interval and flags;
 * the same DV read-out with the *true* log density ratio as the critic
-  (``minebook.beyond_normal.student_t_true_read_out``) on as many rows as the default holds out,
+  (``minebook.experiments.beyond_normal.student_t_true_read_out``) on as many rows as the default holds out,
   against ``n_shuffles`` cyclic shifts: what a perfect critic would read on that many rows;
 * seconds per default estimate.
 

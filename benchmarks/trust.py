@@ -3,7 +3,7 @@
 Two task lists (``--tasks``):
 
 * ``czyz`` (default): the 40 tasks of the Beyond Normal benchmark, Czyż et al. 2023
-  (``minebook.beyond_normal.czyz_tasks()``: bmi's v1 task list, 1x1 to 50x50: Gaussians,
+  (``minebook.experiments.beyond_normal.czyz_tasks()``: bmi's v1 task list, 1x1 to 50x50: Gaussians,
   transformed Gaussians, spirals, Student-t, additive noise, bimodal, Swiss roll);
 * ``book``: chapter 12's harder set (``trust_tasks()``: Gaussian, transformed and correlated
   Student-t tasks at 3x3, 5x5 and 25x25, plus a high-MI 50x50 Gaussian above the log(n_test)
@@ -13,7 +13,7 @@ For every estimator and task, at n = 5000 and several seeds, this prints:
 
 * the error of each estimate against the true MI (nats),
 * whether a warning fired (``MIEstimate.flags`` non-empty: any of the checks of
-  ``minebook.estimate.CHECKS``; the flags of every run go to ``--json``),
+  ``minebook.CHECKS``; the flags of every run go to ``--json``),
 * whether the reported 95% ``interval`` covers the truth,
 * seconds per estimate,
 
@@ -111,7 +111,7 @@ def run_one_estimator(spec: str, tasks, n: int, seeds, kwargs: dict, done: dict 
 
 
 def summarise(rows: list[dict]) -> dict:
-    """The issue's four accuracy numbers over a list of rows (:func:`minebook.beyond_normal.trust_counts`)."""
+    """The issue's four accuracy numbers over a list of rows (:func:`bn.trust_counts`)."""
     covered = [math.nan if r["covered"] is None else float(r["covered"]) for r in rows]
     counts = bn.trust_counts([r["mi"] for r in rows], [r["truth"] for r in rows],
                              [r["warned"] for r in rows], covered)

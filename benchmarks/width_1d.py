@@ -1,6 +1,6 @@
 """Which critic should ``estimate_mi`` default to when rows are plentiful? (chapter 3)
 
-On the 1x1 tasks of the Beyond Normal list (``minebook.beyond_normal.czyz_tasks()``) at
+On the 1x1 tasks of the Beyond Normal list (``minebook.experiments.beyond_normal.czyz_tasks()``) at
 n = 5000, two seeds each, one default ``estimate_mi(x, z)`` call per critic shape in
 ``--critics`` (default ``128x128 64x64``: ``hidden=(128, 128)`` and ``hidden=(64, 64)``;
 ``64x64x64`` is three hidden layers), everything else default: the estimate, its interval, its

@@ -81,14 +81,11 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
     missed; :func:`minebook.permutation_test` tells the first) (:data:`CHECKS`). ``n_critics=1`` is the single critic of
     ``estimate_mi_many(..., seed=seed)[0]``, checks aside.
 
-    What that amounts to, measured at n = 5000 on the 40 tasks of the Beyond Normal benchmark,
-    five seeds each (``benchmarks/trust.py``, table in the README): mean absolute error 0.094 nats,
-    no run off by more than 30% without a flag, 82% of the unflagged intervals covering the truth
-    (99 of 120), flags on 15% of the runs within 10% of it. What no check sees: a joint
-    distortion that no map of one coordinate undoes (a spiral after a normal CDF reads 10-17%
-    low, unflagged, and neither a larger critic nor more steps helps) and a sharp dependence in
-    one dimension (additive noise with epsilon = 0.1 reads 6% low; ``hidden=(64, 64, 64)``
-    reads it better, ``benchmarks/misses.py``).
+    How far that goes is measured, not promised here: ``benchmarks/trust.py`` runs the default
+    estimate on the 40 tasks of the Beyond Normal benchmark and 25 harder ones with known MI (mean
+    error, unflagged misses, coverage of the interval, false alarms) and keeps its last numbers in
+    the README's "Trust benchmark" tables; ``benchmarks/misses.py`` the families that no
+    check sees (a spiral after a normal CDF, sharp additive noise in one dimension).
 
     Example::
 

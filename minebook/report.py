@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check",
     "REQUIRED_KEYS",
     "ENV_VAR",
     "results_dir",
@@ -471,6 +472,24 @@ class SettingsTable:
                          + [f"  {name:<{width}}  {value}" for name, value in self.rows])
 
     __repr__ = __str__
+
+
+def check(passed, claim: str, *, strict: bool = True) -> str:
+    """Assert a chapter's check and print ``PASS <claim>`` (chapter 1 onward).
+
+    The one way a chapter states a check: the line can only be printed after ``passed`` held,
+    and the threshold lives once, in the expression ``passed``. ``strict=False`` (a smoke run,
+    ``cfg["strict"]``) prints ``SKIPPED (smoke budget) <claim>`` and asserts nothing: few steps
+    prove nothing about a claim. A failed check raises ``AssertionError("FAIL <claim>")``.
+    Returns the printed line.
+    """
+    if not strict:
+        line = f"SKIPPED (smoke budget) {claim}"
+    else:
+        assert bool(passed), f"FAIL {claim}"
+        line = f"PASS {claim}"
+    print(line)
+    return line
 
 
 def settings_table(cfg: Mapping[str, Any], budget: str = "full") -> SettingsTable:

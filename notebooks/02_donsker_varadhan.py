@@ -53,6 +53,7 @@ cfg = {
         sizes=[2**k for k in range(3, 15)],
         max_repeats=4000,
         min_repeats=200,
+        strict=True,  # assert the statistical claims (a smoke run is too short to)
     ),
     "smoke": dict(
         n_problems=2,
@@ -62,6 +63,7 @@ cfg = {
         sizes=[8, 64, 512],
         max_repeats=200,
         min_repeats=20,
+        strict=False,
     ),
 }[budget]
 rng = np.random.default_rng(seed)
@@ -267,7 +269,7 @@ print(f"NWJ critic vs 1 + log p/q: max error {nwj_critic_err:.1e}")
 print(f"NWJ critic - DV critic: min {offset.min():.6f}, max {offset.max():.6f} (theory: 1)")
 print(f"DV(T_t) >= NWJ(T_t) at every step of the NWJ ascent: {dv_above}")
 assert dv_above, "DV fell below NWJ on the NWJ trajectory"
-if budget == "full":
+if cfg["strict"]:
     assert value_err < 1e-8, (
         f"gradient ascent did not reach the KL divergence ({value_err:.1e} nats)"
     )
@@ -481,10 +483,9 @@ for d, rho in settings:
             f"d={d}, rho={rho}, n={n:3d}, deranged marginals: bias {values.mean() - truth:+.4f} "
             f"± {se:.4f} nats"
         )
-if budget == "full":
-    assert all(b > 4 * se for b, se in deranged.values()), (
-        "deranged marginals should bias the DV value upwards"
-    )
+deranged_up = all(b > 4 * se for b, se in deranged.values())  # more than 4 SE above
+if cfg["strict"]:
+    assert deranged_up, "deranged marginals should bias the DV value upwards"
 
 # %% [markdown]
 # So even a perfect critic reads out the mutual information with an error of order
@@ -512,12 +513,9 @@ for d, rho in settings:
 bias_ratio = sim[5, 0.7, "independent"]["bias"][0] / sim[1, 0.9, "independent"]["bias"][0]
 for (d, rho), cs in checks.items():
     for name, ok in cs.items():
-        print(f"d={d}, rho={rho}: {'PASS' if ok else 'FAIL'} {name}")
+        mb.report.check(ok, f"d={d}, rho={rho}: {name}", strict=cfg["strict"])
 print(f"bias ratio at n=8, I=1.68 vs I=0.83: {bias_ratio:.1f}")
-if budget == "full":
-    failed = [(s, name) for s, cs in checks.items() for name, ok in cs.items() if not ok]
-    assert not failed, f"failed: {failed}"
-    assert bias_ratio > 2, "the bias should grow with the mutual information"
+mb.report.check(bias_ratio > 2, "the bias grows with the mutual information", strict=cfg["strict"])
 
 # %% [markdown]
 # ## Summary
@@ -533,9 +531,7 @@ if budget == "full":
 #   samples or a derangement, down with a plain shuffle) and has variance growing like $e^{2I}/n$.
 
 # %% tags=["nbval-check-output"]
-all_gauss = all(ok for cs in checks.values() for ok in cs.values()) and all(
-    b > 4 * se for b, se in deranged.values()
-)
+all_gauss = all(ok for cs in checks.values() for ok in cs.values()) and deranged_up
 rows = [
     {
         "claim": "Donsker-Varadhan: KL(P||Q) = sup_T E_P[T] - log E_Q[e^T], gap of T = "
@@ -571,19 +567,18 @@ rows = [
     },
 ]
 mb.report.record("02_donsker_varadhan", rows)
-print(f"{'PASS' if gap_err < 1e-10 else 'FAIL'} Gibbs gap identity KL - DV(T) = KL(P||G)")
-print(f"{'PASS' if looser and shift_gap < 1e-10 else 'FAIL'} NWJ(T) <= DV(T) = NWJ(T + c*)")
-print(f"{'PASS' if value_err < 1e-8 else 'FAIL'} free-critic ascent reaches KL (DV and NWJ)")
-print(f"{'PASS' if np.max(np.abs(offset - 1)) < 1e-6 else 'FAIL'} NWJ critic = DV critic + 1")
+strict = cfg["strict"]
+mb.report.check(gap_err < 1e-10, "Gibbs gap identity KL - DV(T) = KL(P||G)")
+mb.report.check(looser and shift_gap < 1e-10, "NWJ(T) <= DV(T) = NWJ(T + c*)")
+mb.report.check(value_err < 1e-8, "free-critic ascent reaches KL (DV and NWJ)", strict=strict)
+mb.report.check(np.max(np.abs(offset - 1)) < 1e-6, "NWJ critic = DV critic + 1", strict=strict)
 for (d, rho), cs in checks.items():
-    print(
-        f"{'PASS' if all(cs.values()) else 'FAIL'} d={d}, rho={rho}: bias signs, consistency, "
-        "n^-1/2 spread"
+    mb.report.check(
+        all(cs.values()),
+        f"d={d}, rho={rho}: bias signs, consistency, n^-1/2 spread",
+        strict=strict,
     )
-print(
-    f"{'PASS' if all(b > 4 * se for b, se in deranged.values()) else 'FAIL'} deranged "
-    "marginals: positive bias at small n"
-)
+mb.report.check(deranged_up, "deranged marginals: positive bias at small n", strict=strict)
 print(
     f"I(d=1, rho=0.9) = {mb.gaussian_mi(0.9, 1):.2f} nats, I(d=5, rho=0.7) = "
     f"{mb.gaussian_mi(0.7, 5):.2f} nats"

@@ -53,6 +53,7 @@ cfg = {
         n_eval=5000,
         trust_n=5000,
         trust_steps=1000,
+        strict=True,  # assert the chapter's claims (a smoke run is too short to)
     ),
     "smoke": dict(
         n=2_000,
@@ -63,6 +64,7 @@ cfg = {
         n_eval=500,
         trust_n=1000,
         trust_steps=40,
+        strict=False,
     ),
 }[budget]
 rho, d = 0.9, 1
@@ -198,10 +200,7 @@ print(
 )
 print(f"diverged: {est.diverged}")
 assert not est.diverged, est.message
-if budget == "full":
-    assert abs(est.mi - truth) < 0.05 + 3 * est.mi_std, (
-        "the first MINE estimate is off by more than 0.05 nats + 3 SE"
-    )
+first_ok = abs(est.mi - truth) < 0.05 + 3 * est.mi_std  # checked at the end of the chapter
 
 # %% [markdown]
 # The training curve shows the minibatch value of the bound at every step, averaged over the
@@ -243,7 +242,7 @@ ax.legend(loc="lower right")
 plt.show()
 tail = smoothed[-1]
 print(f"moving average at the last step: {tail:.3f} nats (truth {truth:.3f})")
-if budget == "full":
+if cfg["strict"]:
     assert abs(tail - truth) < 0.1, "the smoothed training curve does not end near the truth"
 
 # %% [markdown]
@@ -325,12 +324,8 @@ for key, label in labels.items():
         f"{s['mean'] - truth:+12.3f}"
     )
 assert not any(s["diverged"] for s in summary.values()), "a run diverged"
-tolerance = 0.08
-if budget == "full":
-    for key, s in summary.items():
-        assert abs(s["mean"] - truth) < tolerance, (
-            f"{labels[key]}: mean off by more than {tolerance} nats"
-        )
+tolerance = 0.08  # nats; each variant's seed mean is checked at the end of the chapter
+variant_ok = {key: abs(s["mean"] - truth) < tolerance for key, s in summary.items()}
 
 # %% [markdown]
 # At this mutual information all four agree with the truth, and with each other, within a few
@@ -414,10 +409,12 @@ print(
     f"MINE-f critic: offset mean(T - T*) = {offset_f:+.3f} nats (theory: +1); correlation with "
     f"T* {corr_f:.4f}"
 )
-if budget == "full":
-    assert corr_dv > 0.98 and corr_f > 0.98, "a trained critic does not track log p/q"
-    assert abs(offset_dv) < 0.1, "the normalised MINE critic is not log p/q"
-    assert abs(offset_f - 1) < 0.1, "the MINE-f critic is not 1 + log p/q"
+critics_ok = (  # checked at the end of the chapter
+    corr_dv > 0.98
+    and corr_f > 0.98  # both track log p/q ...
+    and abs(offset_dv) < 0.1  # ... the normalised MINE critic is log p/q ...
+    and abs(offset_f - 1) < 0.1  # ... and the MINE-f critic 1 + log p/q
+)
 
 fig, ax = plt.subplots(figsize=(5.5, 4.2))
 lims = np.array([np.percentile(t_star, 0.5), t_star.max()])
@@ -535,7 +532,7 @@ print(
     f"preprocess='gaussianize': covers the truth "
     f"{gauss_run.interval[0] <= truth2 <= gauss_run.interval[1]}, flagged {bool(gauss_run.flags)}"
 )
-if budget == "full":
+if cfg["strict"]:
     assert std_run.mi < truth2 - 1 and std_run.flags, "the standardized run should miss, and say so"
     assert abs(gauss_run.mi - truth2) < 0.15 and not gauss_run.flags, (
         "gaussianize should recover the MI"
@@ -568,9 +565,7 @@ if budget == "full":
 #   the checks that caught a doubtful estimate.
 
 # %% tags=["nbval-check-output"]
-first_ok = abs(est.mi - truth) < 0.05 + 3 * est.mi_std
-variants_ok = all(abs(s["mean"] - truth) < tolerance for s in summary.values())
-critics_ok = corr_dv > 0.98 and corr_f > 0.98 and abs(offset_dv) < 0.1 and abs(offset_f - 1) < 0.1
+variants_ok = all(variant_ok.values())
 table = "; ".join(f"{labels[k]} {s['mean']:.2f}" for k, s in summary.items())
 rows = [
     {
@@ -594,14 +589,14 @@ rows = [
 ]
 mb.report.record("03_mine", rows)
 print(f"true MI: {truth:.2f} nats (d=1, rho=0.9)")
-print(f"{'PASS' if first_ok else 'FAIL'} first MINE estimate within 0.05 nats + 3 SE of the truth")
-for key, s in summary.items():
-    ok = abs(s["mean"] - truth) < tolerance
-    print(
-        f"{'PASS' if ok else 'FAIL'} {labels[key]}: mean of {cfg['n_seeds']} seeds within "
-        f"{tolerance} nats"
+strict = cfg["strict"]
+mb.report.check(first_ok, "first MINE estimate within 0.05 nats + 3 SE of the truth", strict=strict)
+for key, ok in variant_ok.items():
+    mb.report.check(
+        ok, f"{labels[key]}: mean of {cfg['n_seeds']} seeds within {tolerance} nats", strict=strict
     )
-print(
-    f"{'PASS' if critics_ok else 'FAIL'} trained critics match log p/q (MINE, up to a constant) "
-    "and 1 + log p/q (MINE-f)"
+mb.report.check(
+    critics_ok,
+    "trained critics match log p/q (MINE, up to a constant) and 1 + log p/q (MINE-f)",
+    strict=strict,
 )

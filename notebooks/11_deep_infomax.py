@@ -50,7 +50,7 @@ from minebook import datasets
 from minebook.experiments import infomax as im
 
 mb.plotting.setup()
-torch.manual_seed(seed)
+mb.seed_everything(seed)  # the seeding contract: DEVELOPING.md, "Seeds"
 
 # %% tags=["hide-input"]
 cfg = {
@@ -68,6 +68,7 @@ cfg = {
         mi=dict(steps=200, batch_size=256, hidden=(64, 64), preprocess="standardize"),
         tsne_iter=500,
         n_embed=500,
+        strict=True,  # assert the chapter's claims (a smoke run is too short to)
     ),
     "smoke": dict(
         n_seeds=2,
@@ -83,6 +84,7 @@ cfg = {
         mi=dict(steps=5, batch_size=64, hidden=(8,), preprocess="standardize"),
         tsne_iter=250,
         n_embed=60,
+        strict=False,
     ),
 }[budget]
 mb.report.settings_table(cfg, budget)
@@ -569,17 +571,10 @@ print(
     "remedies against the sigmoid-only code: "
     + ", ".join(f"{name.split(', ')[-1]} {d:+.1f}" for name, d in over_control.items())
 )
-if budget == "full":
-    assert sup_margin >= 5, (
-        f"supervised beats the best DIM variant by only {sup_margin:+.1f} points"
-    )
-    assert max(prior_cost.values()) <= -10, (
-        f"the paper's prior costs less than 10 points somewhere: {prior_cost}"
-    )
-    assert squash_cost <= -8, f"the sigmoid alone costs only {squash_cost:+.1f} points"
-    assert max(over_control.values()) <= 5, (
-        f"a remedy beats the sigmoid-only code by 5+ points: {over_control}"
-    )
+# The margins of the checks printed at the end of the chapter (points of accuracy):
+sup_ok = sup_margin >= 5
+prior_ok = max(prior_cost.values()) <= -10
+squash_ok = squash_cost <= -8 and max(over_control.values()) <= 5
 
 # %% [markdown]
 # The verdicts printed below are the book's: a verdict counts only where a re-run of the
@@ -687,7 +682,7 @@ rows = [
 ]
 mb.report.record("11_deep_infomax", rows)
 print(mb.report.verdict_lines(rows, chapter="11_deep_infomax"))
-if budget == "full":
-    print("PASS the supervised encoder beats every DIM variant by 5+ points")
-    print("PASS the paper's prior costs 10+ points in each configuration")
-    print("PASS the sigmoid alone costs 8+ points; no remedy beats it by 5+")
+if cfg["strict"]:  # a smoke run trains too briefly to check
+    mb.report.check(sup_ok, "the supervised encoder beats every DIM variant by 5+ points")
+    mb.report.check(prior_ok, "the paper's prior costs 10+ points in each configuration")
+    mb.report.check(squash_ok, "the sigmoid alone costs 8+ points; no remedy beats it by 5+")

@@ -1,4 +1,4 @@
-"""Unit tests of minebook.dv_demo: the helpers of chapters 1 (MI) and 2 (DV representation)."""
+"""Unit tests of minebook.experiments.dv_demo: the helpers of chapters 1 (MI) and 2 (DV representation)."""
 
 from __future__ import annotations
 

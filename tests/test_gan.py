@@ -1,4 +1,4 @@
-"""minebook.experiments.gan and minebook.stacked_mnist (chapter 8): clipping, metrics, samplers, training."""
+"""minebook.experiments.gan and .stacked_mnist (chapter 8): clipping, metrics, samplers, training."""
 
 from __future__ import annotations
 

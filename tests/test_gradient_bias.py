@@ -1,4 +1,4 @@
-"""Tests of minebook.gradient_bias (chapters 4 and 5)."""
+"""Tests of minebook.experiments.gradient_bias (chapters 4 and 5)."""
 
 from __future__ import annotations
 

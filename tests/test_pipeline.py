@@ -123,3 +123,38 @@ def test_perturbed_fp_env_sets_other_kernels_unless_told():
     assert perturbed_fp_env({"MKL_CBWR": "COMPATIBLE"})["MKL_CBWR"] == "COMPATIBLE"
     native = perturbed_fp_env({"MINEBOOK_FP_PATH": "native"})
     assert "MKL_CBWR" not in native and "ONEDNN_MAX_CPU_ISA" not in native
+
+
+def test_package_layers():
+    """The library never imports the chapters' experiments or the book's tooling, has no import
+    cycle (function-level imports included), and no module imports another's private names."""
+    import ast
+
+    pkg = ROOT / "minebook"
+    core = {p.stem for p in pkg.glob("*.py")} - {"__init__"}
+    edges, private = {m: set() for m in core}, []
+    for path in [*pkg.glob("*.py"), *(pkg / "experiments").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or node.module is None and node.level == 0:
+                continue
+            target = (node.module or "").split(".")
+            private += [f"{path.name}: {a.name}" for a in node.names
+                        if a.name.startswith("_") and a.name != "__future__" and node.module != "__future__"]
+            if path.parent == pkg and path.stem in core and node.level == 1 and target[0] in core:
+                edges[path.stem].add(target[0])
+            if path.parent == pkg and path.stem != "__init__":
+                assert target[0] not in ("experiments", "report", "plotting"), f"{path.name} imports {node.module}"
+    assert private == [], f"private names imported across modules: {private}"
+    state = {}
+
+    def visit(m, trail):
+        if state.get(m) == "done":
+            return
+        assert state.get(m) != "open", f"import cycle: {' -> '.join([*trail, m])}"
+        state[m] = "open"
+        for n in edges[m]:
+            visit(n, [*trail, m])
+        state[m] = "done"
+
+    for m in sorted(edges):
+        visit(m, [])

@@ -6,10 +6,10 @@ from generated pairs ``(G(z), z)``. At the optimum ``E`` inverts ``G``, so ``G(E
 reconstructs ``x``; in practice the reconstructions are poor. Belghazi et al. (2018, section
 5.2) add ``- beta * I(x; E(x))``, estimated with MINE, to the encoder loss, so that the code
 keeps the information needed to rebuild ``x``. The MI gradient is clipped as in chapter 8
-(:func:`minebook.gan.adaptive_clip`).
+(:func:`minebook.experiments.gan.adaptive_clip`).
 
 Everything trains as a stacked ensemble of ``K = n_variants * n_seeds`` BiGANs laid out as in
-:mod:`minebook.gan`: member ``k = v * n_seeds + s`` has ``betas[v]`` and seed ``s``, and the
+:mod:`minebook.experiments.gan`: member ``k = v * n_seeds + s`` has ``betas[v]`` and seed ``s``, and the
 members of one seed share their initial weights and their data and noise.
 """
 
@@ -181,7 +181,7 @@ def train_bigan(sample_data: Callable[[int, torch.Generator], torch.Tensor], dim
     the MI estimated by EMA-corrected MINE with a ``critic_hidden`` statistics network
     ``T(x, E(x))`` (``x`` rescaled per batch by :func:`~minebook.module.standardize_batch` if
     ``standardize``). With ``clip`` the MI gradient of the encoder is rescaled per member by
-    :func:`~minebook.gan.adaptive_clip` against the encoder's adversarial gradient; ``clip``
+    :func:`~minebook.experiments.gan.adaptive_clip` against the encoder's adversarial gradient; ``clip``
     may also be one flag per variant (e.g. ``betas=(0, 1, 1), clip=(True, True, False)``). Adam
     (``lr`` decaying linearly to ``lr * lr_final``, betas (0.5, 0.999)) for E, G, D; Adam
     (``critic_lr``) for the statistics network. Every ``log_every`` steps the mean

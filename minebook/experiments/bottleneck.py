@@ -350,7 +350,7 @@ class SweepResult:
     ``errors[m]``/``val_errors[m]``: test/validation error (%) of method m, shape
     ``(n_beta, n_seeds)`` (baseline: ``(1, n_seeds)``); ``rate[m]``: VIB's KL upper bound
     on the test inputs (nats); ``wrong[m]``: which test inputs each member misclassifies,
-    ``(n_beta, n_seeds, n_test)`` bool (for :func:`minebook.compare.paired_comparison`);
+    ``(n_beta, n_seeds, n_test)`` bool (for :func:`minebook.experiments.compare.paired_comparison`);
     ``mi_known[m]``: :func:`encoder_mi` on the first ``mi_inputs`` test inputs
     (nats, at most ``log n_test``); ``mine_train[m]``: the training critic's MINE value,
     averaged over the last 10% of steps (nats; ``"mine"`` only); ``codes[m]``: the

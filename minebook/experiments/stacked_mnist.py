@@ -166,7 +166,7 @@ def label_stacked(classifier: nn.Module, samples) -> np.ndarray:
 def stacked_metrics(classifier: nn.Module, samples) -> dict:
     """Modes captured (of 1000, at least one sample) and ``KL(p || uniform)`` in nats.
 
-    ``samples (N, 3 side**2)``; returns :func:`~minebook.gan.mode_metrics`'s dict (every sample gets a
+    ``samples (N, 3 side**2)``; returns :func:`~minebook.experiments.gan.mode_metrics`'s dict (every sample gets a
     mode, so ``high_quality`` is 1). Introduced in chapter 8.
     """
     return mode_metrics(label_stacked(classifier, samples), N_MODES, min_count=1)
