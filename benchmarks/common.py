@@ -24,7 +24,7 @@ def write_section(path: Path, text: str, marks: tuple[str, str], heading: str | 
     marked block when ``path`` has none (with ``heading=None``, a missing block is an error)."""
     start, end = marks
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{start}\n{text}\n{end}"
+    block = f"{start}\n{text.rstrip(chr(10))}\n{end}"
     if start in old and end in old:
         new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, old, flags=re.S)
     elif heading is None:

@@ -48,7 +48,7 @@ N_CRITICS = 3
 
 
 def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int | None = None,
-                **kwargs) -> MIEstimate:
+                checks: bool = True, **kwargs) -> MIEstimate:
     """Estimate ``I(X; Z)`` in nats from paired samples (chapter 3).
 
     ``x``: ``(n,)`` or ``(n, dx)``; ``z``: ``(n,)`` or ``(n, dz)``; numpy arrays or tensors.
@@ -78,7 +78,8 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
     samples per dimension, dependence in the tails (x and z extreme together far more often
     than their correlations explain, where every estimator of chapter 12 reads low), and an
     interval that reaches 0 (no dependence found: independence, or dependence the critics
-    missed; :func:`minebook.permutation_test` tells the first) (:data:`CHECKS`). ``n_critics=1`` is the single critic of
+    missed; :func:`minebook.permutation_test` tells the first) (:data:`minebook.CHECKS`);
+    ``checks=False`` keeps only the divergence check. ``n_critics=1`` is the single critic of
     ``estimate_mi_many(..., seed=seed)[0]``, checks aside.
 
     How far that goes is measured, not promised here: ``benchmarks/trust.py`` runs the default
@@ -102,7 +103,10 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
                          f"with estimator={record.name!r}.")
     members = estimate_mi_many([(x, z)] * n_critics, estimator=estimator, seed=seed, checks=False, **kwargs)
     res = members[0] if n_critics == 1 else _combine_critics(members)
-    run_checks(res, check_pair(x, z), full=True)
+    if checks:
+        run_checks(res, check_pair(x, z), full=True)
+    elif not res.diverged:
+        flag_divergence(res)
     return res
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "check",
+    "verdict_counts",
     "REQUIRED_KEYS",
     "ENV_VAR",
     "results_dir",
@@ -233,6 +234,12 @@ def verdict_summary(rows: Iterable[Mapping[str, Any]]) -> str:
     counts = Counter(_cell(r["verdict"]) for r in rows)
     parts = [f"{counts[v]} {mark} {v}" for v, mark in VERDICTS.items() if v in counts]
     return f"**{sum(counts.values())} claims checked:** " + ", ".join(parts) + "."
+
+
+def verdict_counts(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The verdicts of ``rows`` as marks with counts, e.g. ``"3 ✔ 1 ◐ 1 ?"`` (the status page)."""
+    counts = Counter(_cell(r["verdict"]) for r in rows)
+    return " ".join(f"{counts[v]} {mark}" for v, mark in VERDICTS.items() if v in counts) or "—"
 
 
 def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str, str] | None = None) -> str:

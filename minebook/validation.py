@@ -12,6 +12,11 @@ def as_2d_array(a, name: str) -> np.ndarray:
     """Return ``a`` as a float64 array of shape ``(n, d)``; accept ``(n,)`` or ``(n, d)``."""
     if isinstance(a, torch.Tensor):
         a = a.detach().cpu().numpy()
+    if np.iscomplexobj(a):
+        raise ValueError(
+            f"{name} is complex; MI is estimated on real numbers. Pass the real and imaginary parts "
+            f"as columns, e.g. np.column_stack([{name}.real, {name}.imag])."
+        )
     try:
         arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -23,6 +28,8 @@ def as_2d_array(a, name: str) -> np.ndarray:
             f"{name} has shape {arr.shape}; expected (n,) or (n, d). "
             f"Reshape it, e.g. {name}.reshape(len({name}), -1)."
         )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass paired samples, one row each.")
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has no columns (shape {arr.shape}); pass at least one feature.")
     if not np.all(np.isfinite(arr)):

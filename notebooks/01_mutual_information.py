@@ -26,6 +26,15 @@
 # We check every statement numerically: on random discrete distributions, where all sums
 # are exact, and on correlated Gaussians, whose closed form is the ground truth of most
 # experiments in this book.
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - Mutual information is the KL divergence between the joint distribution and the product of its
+#   marginals, $I(X;Z) = H(X) - H(X \mid Z)$, in nats.
+# - It is symmetric, non-negative and zero exactly when the variables are independent.
+# - Correlated Gaussians have $I = -\frac{d}{2}\log(1 - \rho^2)$: the ground truth of most
+#   experiments in this book.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -355,6 +364,21 @@ plt.show()
 # Estimating a KL divergence from samples alone, without the densities, is the problem that
 # the Donsker-Varadhan representation of [chapter 2](02_donsker_varadhan.ipynb) turns into
 # an optimisation, and that MINE ([chapter 3](03_mine.ipynb)) solves with a neural network.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Change `seed` and run the chapter again: which of the printed checks can change, and why can
+#    none of them fail?
+# 2. Use `mb.gaussian_mi(rho, d)` to find the correlation at which a 10-dimensional Gaussian pair
+#    carries 5 nats (`mb.rho_for_mi(5.0, 10)` checks your answer).
+# 3. Draw a $3 \times 3$ table $p$ with `np.random.default_rng(0).dirichlet(np.ones(9))` and
+#    compare `mb.mutual_information(p)` with `mb.entropy` of its marginals: which bound of the
+#    chapter is tight?
 
 # %% tags=["nbval-check-output"]
 rows = [

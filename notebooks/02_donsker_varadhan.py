@@ -27,6 +27,16 @@
 # checks everything numerically: exactly on discrete distributions, and by simulation on
 # Gaussians, where we see what a finite sample does to the bound even with the best possible
 # critic.
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - The Donsker-Varadhan representation turns a KL divergence into a maximisation over critics
+#   $T$; the best critic is the log density ratio, up to a constant.
+# - The $f$-divergence (NWJ, MINE-f) bound is never above DV for the same critic and equals it
+#   after the best constant shift.
+# - Even the optimal critic's value from samples is biased, and its variance grows like
+#   $e^{2I}/n$: large MI needs many samples.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -529,6 +539,21 @@ mb.report.check(bias_ratio > 2, "the bias grows with the mutual information", st
 #   reaches the KL divergence, with critics that differ by exactly 1.
 # - From samples, even the optimal critic's DV value is biased (up with independent marginal
 #   samples or a derangement, down with a plain shuffle) and has variance growing like $e^{2I}/n$.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. At `budget = "smoke"` the statistical checks print `SKIPPED`. Raise `cfg["max_repeats"]` in
+#    the smoke settings until the bias signs at $n = 8$ are resolved: how many repeats do they
+#    need?
+# 2. Shift the optimal critic by a constant $c$ and evaluate the NWJ bound: plot it against $c$
+#    and find where it meets the DV value.
+# 3. Repeat the empirical DV experiment with a plain shuffle instead of independent marginal
+#    samples for $\rho = 0.99$: how large must $n$ be before the bias is below 0.05 nats?
 
 # %% tags=["nbval-check-output"]
 all_gauss = all(ok for cs in checks.values() for ok in cs.values()) and deranged_up

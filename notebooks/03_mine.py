@@ -26,6 +26,16 @@
 # choices that the paper and later work discuss: the critic architecture (concatenated or
 # separable inputs) and the estimator (MINE with its bias-corrected gradient, the plain
 # "biased" MINE, and MINE-f).
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - MINE trains a statistics network on minibatches to maximise the DV bound, with marginal
+#   samples from shuffling, and reads the estimate out on held-out rows.
+# - `minebook.estimate_mi(x, z)` is that recipe with settings chosen from the sample; its interval
+#   covers read-out noise and the spread over seeds, not a critic that missed the dependence.
+# - A lower bound can sit far below the truth with a tight interval: `est.flags` names the checks
+#   that caught a doubtful estimate.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -147,6 +157,20 @@ mb.report.settings_table(cfg, budget)
 # small sample gets a smaller batch, few rows per input dimension a narrower critic (a wide one
 # memorises them before it learns the dependence), a very large sample a held-out set capped near
 # 5% and enough steps for two passes over the training rows.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Run at `budget = "smoke"` and read the flags of the first estimate: which check fired, and
+#    what does its message tell you to change?
+# 2. Call `mb.estimate_mi(x, z, estimator="mine_f")` and `estimator="infonce"` on the chapter's
+#    data: which is closest to the truth, and which has the widest interval?
+# 3. Pass `preprocess="standardize"` to the heavy-tailed example and compare its interval with the
+#    default's: which one covers the truth?
 
 # %% tags=["nbval-check-output"]
 sizes = [(200, 1, 1), (600, 5, 5), (5000, 5, 5), (5000, 25, 25), (20_000, 1, 1), (10**6, 50, 50)]

@@ -25,6 +25,14 @@
 # the two formulas that make the EMA correction work: the bias of a ratio of means and the
 # variance of a moving average. [Chapter 5](05_ema_correction.ipynb) looks at what the bias does
 # to training.
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - The minibatch gradient of the DV bound is biased, because its marginal term is a ratio of two
+#   minibatch means; the bias falls as $1/B$.
+# - The bias pulls the critic towards heavy-tailed $e^T$ by about $\nabla(m_2 - 1)/(2B)$.
+# - MINE's moving average of the denominator shrinks that bias by about its rate $a$.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -388,6 +396,20 @@ value_ok = np.all(np.abs(value_ratio[np.array(value_sizes) >= 64] - 1) < 0.2)  #
 #   fraction $a$ of the current batch. For a training critic, the moving average is stale by
 #   about $1/a$ steps, which is harmless when the learning rate is small.
 # - [Chapter 5](05_ema_correction.ipynb) shows what the bias does to MINE's estimates.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Add 8 and 4096 to `cfg["batch_sizes"]` (smoke budget is enough): does the measured bias still
+#    follow $1/B$ at both ends?
+# 2. Change `cfg["ema_rates"]` to `[0.5, 0.1, 0.01, 0.001]`: how does the remaining bias scale
+#    with the rate?
+# 3. Repeat the measurement with a critic trained at $\rho = 0.5$ (`cfg["rho"]`): why is the bias
+#    so much smaller there?
 
 # %% tags=["nbval-check-output"]
 i64 = list(sizes).index(64) if 64 in sizes else 0

@@ -32,6 +32,15 @@
 # numbers: how close are the estimates to the truth, and do the three functions really give the
 # same mutual information at the same noise level? (They do not, quite: the truth itself
 # differs between the functions, and a good estimator must reproduce that difference, not hide it.)
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - MI is self-equitable: it depends on a function $f$ only through the distribution of $f(X)$.
+# - At equal $R^2$ the MI of $x$, $x^3$ and $\sin(x)$ plus noise nearly coincide, except at very
+#   low noise.
+# - MINE tracks the true MI and its differences between functions where the truth is at most 3
+#   nats.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -422,6 +431,19 @@ if cfg["strict"]:
 #   equal $R^2$ they nearly coincide up to $R^2 = 0.9$ and drift apart only at very low noise.
 # - MINE is within 0.1 nats of the truth wherever the truth is at most 3 nats, and reproduces the
 #   differences between functions; KSG, in this one-dimensional setting, is more precise still.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Add $f(x) = x^2$ to the functions: why is its MI at equal $R^2$ so different from the other
+#    three?
+# 2. Halve `cfg["n"]`: where do MINE's errors grow first, at low or at high noise?
+# 3. Compute the true MI at equal $\sigma$ for $\sin(2x)$: does the ordering of the functions
+#    change?
 
 # %% tags=["nbval-check-output"]
 mine_ok = bool(np.all(np.abs(err["MINE"][low]) <= 0.1))

@@ -32,6 +32,15 @@
 # optimizer, the initial weights and the data stream of each seed; only $\beta$ differs. All
 # GANs of a data set train together as one stacked ensemble (`minebook.experiments.gan.train_gan`, built
 # on `mb.StackedMLP`).
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - GAN+MINE maximises $I(G([\varepsilon, c]); c)$ with MINE, adaptively clipped, so that the
+#   generator uses its code.
+# - On 25 Gaussians that spreads the samples over many more modes than a vanilla GAN.
+# - On Stacked MNIST at CPU scale it does not reach the paper's 1000 modes: a 10-category code
+#   asks for ten distinguishable outputs, not 1000.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -589,8 +598,9 @@ plt.show()
 # ### The paper's Stacked MNIST table, for context
 #
 # The MINE paper reports the following on Stacked MNIST {cite}`belghazi2018mine`; the
-# published ICML table could not be read for this book, so **these numbers are unconfirmed**
-# (only "1000/1000 modes for GAN+MINE vs 99 for DCGAN" is corroborated, by a third-party note):
+# numbers below are marked [R] (unconfirmed) in our reference notes, so **we quote them as
+# unconfirmed** (only "1000/1000 modes for GAN+MINE vs 99 for DCGAN" is corroborated, by a
+# third-party note):
 #
 # | Model | Modes (max 1000) | KL |
 # |---|---|---|
@@ -604,8 +614,8 @@ plt.show()
 # **How our setting differs.** (1) Data: the 5000 shipped MNIST digits (4000 to train on)
 # instead of 60,000, average-pooled to $14\times 14$ per channel. (2) Models: small MLPs
 # instead of DCGANs, with the same weakening of the discriminator (a quarter of the
-# generator's widths). (3) Budget: 2000 steps of batch 64 on one CPU core, about two
-# minutes. (4) The code $c$ has 10 categories and $\beta = 1$; the paper's code size and $\beta$
+# generator's widths). (3) Budget: the steps of batch 64 in the settings table, on one CPU
+# core. (4) The code $c$ has 10 categories and $\beta = 1$; the paper's code size and $\beta$
 # for this experiment were not available to us.
 #
 # **What we measure** (the table printed above): the weak-discriminator GAN drops most modes,
@@ -617,15 +627,10 @@ plt.show()
 # $\log 10 = 2.3$ nats that a 10-category code can carry, while the vanilla generator's stays
 # near 0. But ten distinguishable outputs are all that a 10-category code asks for, and a
 # generator meets that with a few dozen triples: covering 1000 triples must come from the noise
-# $\varepsilon$, which the MI term does not touch. Runs we made outside the chapter (2500 steps,
-# the same seeds) point the same way: with the chapter's settings, the GAN captured 71, 29 and 8
-# modes and GAN+MINE 29, 15 and 28 (the sign of the difference flips with the budget); 100
-# code categories gave 1, 6 and 10 modes without the term and 1, 18 and 54 with it (MINE
-# estimate 0.7 to 1.1 nats); 1000 categories, one per triple, gave 19, 42 and 29 without and
-# 16, 34 and 51 with it (MINE estimate 0.2 to 0.4 nats, far below $\log 1000$); at full
-# $28\times 28$ resolution, 800 steps left both models at grey blobs (1 to 16 modes). A GAN trained long enough to draw
-# clean digits, and the paper's DCGANs, are what this chapter cannot afford on a CPU; with
-# them the comparison may come out differently.
+# $\varepsilon$, which the MI term does not touch: a code with more categories (up to one per
+# triple) or a longer run is the experiment to try next (exercise 2 below). A GAN trained long
+# enough to draw clean digits, and the paper's DCGANs, are what this chapter cannot afford on a
+# CPU; with them the comparison may come out differently.
 #
 # ## Summary
 #
@@ -654,6 +659,21 @@ plt.show()
 # The adaptive clipping is essential to how the regularizer works in practice: the raw MI
 # gradient is orders of magnitude larger than the adversarial one for most of training.
 # [Chapter 9](09_bigan.ipynb) puts the same estimator in a bidirectional GAN.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Set $\beta = 0$ for both variants and check that the two GANs then agree seed by seed: what
+#    does that say about the comparison?
+# 2. Give the Stacked MNIST generator a code of 100 or 1000 categories (`n_codes` of
+#    `gan.train_gan`) or more steps (`cfg["smnist_steps"]`): does GAN+MINE then capture more modes
+#    than the GAN?
+# 3. Turn the adaptive clipping off (`clip=False` in `gan.train_gan`): does the regularised
+#    generator still train?
 
 # %% [markdown]
 # The verdicts printed below are the book's: a verdict counts only where a re-run of the

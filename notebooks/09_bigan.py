@@ -32,6 +32,16 @@
 # by mode, and on real MNIST digits with the paper's three metrics. Each time BiGAN and
 # BiGAN+MINE share the networks, optimizer, seeds and data, and all the BiGANs of a data set
 # train as one stacked ensemble (`minebook.experiments.bigan.train_bigan`).
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - Adding $-\beta \hat I(x; E(x))$ to a BiGAN's encoder loss keeps more information about $x$ in
+#   its code.
+# - On 25 Gaussians that lowers the reconstruction error and keeps reconstructions in the right
+#   mode.
+# - On MNIST at CPU scale it lowers the reconstruction error and raises the MS-SSIM over paired
+#   seeds; whether it keeps the digit's class more often is inconclusive.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -323,7 +333,7 @@ grid_mi_ok = table["BiGAN+MINE"]["mi_train"].mean() > table["BiGAN"]["mi_train"]
 # intervals and verdicts above; the values in the table). The seeds spread widely — a vanilla
 # BiGAN seed occasionally reconstructs well, and one can fail badly — and the last bits of
 # another CPU's arithmetic move each seed as much as another seed would: the per-seed errors
-# above differ from machine to machine, which is why this chapter trains 6 seeds per model and
+# above differ from CPU to CPU, which is why this chapter trains 6 seeds per model and
 # decides each claim by the interval of the per-seed differences, not by the means alone.
 # The vanilla encoder does map the modes to separate clusters of the latent space, but the
 # generator does not invert it: many reconstructions land on a neighbouring mode or between
@@ -524,9 +534,9 @@ plt.show()
 
 # %% [markdown]
 # **What we measure on MNIST.** At this scale the differences between the two models are of
-# the size of what changes between seeds and machines (with the same code, seeds and data, one
-# machine's run lowered the error and raised the MS-SSIM by more than the spread over seeds,
-# another's left the two models level), so each verdict of the last cell rests on the interval
+# the size of what changes between seeds, and between CPUs whose arithmetic differs in the last
+# bits (with the same code, seeds and data, such a difference can move the error and the MS-SSIM
+# by more than the spread over seeds), so each verdict of the last cell rests on the interval
 # of the per-seed differences, and `benchmarks/verdicts.py` re-runs them on other seeds. What
 # holds everywhere: the
 # MINE estimate of $I(x; E(x))$ rises from near 0 to about 1.2 nats, so the regularised code
@@ -588,6 +598,19 @@ plt.show()
 # - The MINE estimate of $I(x; E(x))$ shows the mechanism in both: the vanilla encoder loses
 #   information about $x$ during training; the regularised one keeps more of it.
 
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Try $\beta = 0.3$ and $\beta = 3$ for the MINE term on 25 Gaussians: where does the
+#    reconstruction error stop improving?
+# 2. Raise `cfg["mnist_steps"]` (smoke budget first): does the MS-SSIM of either model move?
+# 3. Run with `seed = 1` and compare the per-seed table with this one: how much of the difference
+#    between the models is seed noise?
 
 # %% [markdown]
 # The verdicts printed below are the book's: a verdict counts only where a re-run of the

@@ -37,6 +37,15 @@
 # 5. A closing table of **practical guidance**, drawn from the measured tables.
 #
 # All MI values are in nats.
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - Every variational estimator trades bias for variance: MINE and NWJ grow noisy at large MI,
+#   InfoNCE cannot exceed $\log B$.
+# - No distribution-free lower bound exceeds $O(\log n)$; on non-Gaussian tasks every estimator
+#   misses somewhere.
+# - Flags, held-out intervals and permutation tests are what make a number trustworthy.
+# ```
 
 # %% tags=["parameters"]
 budget = "full"
@@ -234,7 +243,8 @@ print(
 
 # %% [markdown]
 # The printed costs set our settings. On two CPU cores, Poole's 20,000 steps with their critics
-# would take many minutes, and this whole chapter must run in about two. We pull three levers.
+# would take many minutes, and this whole chapter must run in a few (its time is under the
+# title). We pull three levers.
 #
 # 1. **Stacking.** Most members cost little more than the Python and autograd overhead of a step,
 #    and stacking pays that overhead once instead of ten times. In our runs the stacked step cost
@@ -969,6 +979,19 @@ for i, (t, r) in enumerate(zip(tasks, default_runs, strict=True)):
 # The estimates and interval ends above move in their last digit from one machine to the next
 # (the spiral read 0.50 [0.43, 0.70] on one, 0.51 [0.44, 0.73] on another); the counts below,
 # which is what the contract is about, do not.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each runs in seconds at `budget = "smoke"`. Run a chapter at another budget or seed without
+# editing it: `papermill -k python3 -p budget smoke -p seed 1 notebooks/NN_name.ipynb out.ipynb`
+# (or change the `parameters` cell).
+#
+# 1. Add a level of 12 nats to `cfg["stair"]["mi_levels"]`: which estimators break, and how?
+# 2. Run `mb.estimate_mi` on one of the Beyond Normal tasks (`bn.beyond_normal_tasks()`) with
+#    `estimator="ksg"` and with the default: do their intervals agree?
+# 3. Lower `cfg["perm"]["n"]` to 500: at which correlation does the permutation test stop
+#    detecting the dependence?
 
 # %% tags=["nbval-check-output"]
 n_unflagged = int((~flagged).sum())

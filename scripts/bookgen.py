@@ -106,6 +106,17 @@ def reproduction_table(link_prefix: str) -> str:
     return summary + report.markdown_table(rows, chapter_links=links)
 
 
+def _chapter_verdicts(ids: list[str]) -> dict[str, str]:
+    """``{chapter: "3 ✔ 1 ?"}``: the counts of the book's verdicts (with the re-run on other seeds
+    folded in, as in the reproduction table) per chapter, and ``"all"`` over the book."""
+    rows = [r for r in report.load_all(RESULTS, order=ids) if r.get("chapter") in ids]
+    if STABILITY.is_file():
+        rows = report.with_stability(rows, json.loads(STABILITY.read_text(encoding="utf-8")))
+    out = {c: report.verdict_counts([r for r in rows if r["chapter"] == c]) for c in ids}
+    out["all"] = report.verdict_counts(rows)
+    return out
+
+
 def load_times() -> dict:
     if TIMES.is_file():
         return json.loads(TIMES.read_text(encoding="utf-8"))
@@ -117,9 +128,10 @@ def times_table(link_prefix: str | None) -> str:
     ids = chapter_ids()
     recorded, smoke = data.get("chapters", {}), data.get("smoke", {})
     lines = [
-        "| Chapter | Budget | Seconds | Executed (UTC) | Smoke budget (s) |",
-        "|---|---|---:|---|---:|",
+        "| Chapter | Verdicts | Budget | Seconds | Executed (UTC) | Smoke budget (s) |",
+        "|---|---|---|---:|---|---:|",
     ]
+    verdicts = _chapter_verdicts(ids)
     total = smoke_total = 0.0
     for c in ids:
         link = f"[{c}]({link_prefix}{c}.ipynb)" if link_prefix is not None else c
@@ -127,14 +139,19 @@ def times_table(link_prefix: str | None) -> str:
         quick = f"{smoke[c]['seconds']:.1f}" if c in smoke else "—"
         smoke_total += float(smoke[c]["seconds"]) if c in smoke else 0.0
         if info is None:
-            lines.append(f"| {link} | — | not executed yet | — | {quick} |")
+            lines.append(f"| {link} | {verdicts.get(c, '—')} | — | not executed yet | — | {quick} |")
             continue
         total += float(info["seconds"])
-        lines.append(f"| {link} | {info['budget']} | {info['seconds']:.1f} | {info['date']} | {quick} |")
+        lines.append(f"| {link} | {verdicts.get(c, '—')} | {info['budget']} | {info['seconds']:.1f} | "
+                     f"{info['date']} | {quick} |")
     budget = data.get("time_budget_s", TIME_BUDGET_S)
-    lines.append(f"| **total** | | **{total:.1f}** | budget {budget:.0f} s | {smoke_total:.1f} |")
+    lines.append(f"| **total** | {verdicts.get('all', '')} | | **{total:.1f}** | budget {budget:.0f} s | "
+                 f"{smoke_total:.1f} |")
     machine = data.get("machine")
     tail = f"\nMachine of the last run: {machine}." if machine else ""
+    software = data.get("software")
+    if software:
+        tail += " Software: " + ", ".join(f"{k} {v}" for k, v in software.items()) + "."
     jobs = {(info.get("jobs", 1), info.get("threads")) for c, info in recorded.items() if c in ids}
     if len(jobs) == 1:
         n_jobs, threads = jobs.pop()
@@ -225,7 +242,34 @@ def _save_times(times: dict) -> None:
 
 
 def _machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    """The machine of a run, for the status page: architecture, CPU model, cores, Python."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = " ".join(line.split(":", 1)[1].split()) + ", "
+                break
+    except OSError:
+        pass
+    return f"{platform.machine()}, {model}{os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+#: The packages whose versions the status page lists (those that change the book's numbers or pages).
+SOFTWARE = ("torch", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn", "jupyter-book",
+            "papermill", "nbval")
+
+
+def _software() -> dict[str, str]:
+    """``{package: version}`` of :data:`SOFTWARE` in this environment (recorded with each run)."""
+    from importlib import metadata
+
+    out = {}
+    for name in SOFTWARE:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
 
 
 #: Intra-op / BLAS threads of every chapter kernel that ``run`` and the test suite start.
@@ -363,6 +407,7 @@ def run(notebooks: list[Path], budget: str, jobs: int | None = None) -> int:
                 times["chapters"][nb.stem] = {"seconds": round(dt, 1), "budget": budget, "date": _utc_now(),
                                               "jobs": min(jobs, n), "threads": CHAPTER_THREADS}
                 times["machine"] = _machine()
+                times["software"] = _software()
                 _save_times(times)
             elif budget == "smoke":  # the page of each chapter quotes this too (book/_ext/chapter_times.py)
                 times.setdefault("smoke", {})[nb.stem] = {"seconds": round(dt, 1), "date": _utc_now()}

@@ -305,3 +305,26 @@ def test_chapter_settings_render_as_a_table(built_book: Path):
         table = html.find("<table", i)
         head = html[table:table + 2000]
         assert 0 < table < i + 2000 and "<p>setting</p></th>" in head, f"{page}: settings not a table"
+
+
+@pytest.mark.book
+def test_parts_of_a_book(built_book: Path):
+    """One search box per page; author-year labels on the references page (as the text cites);
+    every chapter opens with its key takeaways and ends with exercises; a changelog page."""
+    import re
+
+    for page in PAGES:
+        html = (built_book / f"{page}.html").read_text(encoding="utf-8")
+        boxes = re.findall(r'class="[^"]*\bsearch-button(?:-field)?\b[^"]*"', html)
+        assert len(boxes) == 1, f"{page}: {len(boxes)} search boxes"
+    refs = (built_book / "book" / "references.html").read_text(encoding="utf-8")
+    labels = re.findall(r'<span class="fn-bracket">\[</span>([^<]+)<', refs)
+    assert "Belghazi et al. 2018" in labels and all(re.search(r" (\d{4}|n\.d\.)$", x) for x in labels), labels[:5]
+    for page in [p for p in PAGES if p.startswith("notebooks/")]:
+        article = (built_book / f"{page}.html").read_text(encoding="utf-8")
+        article = article[article.find('<article class="bd-article"'):]
+        takeaways, first_h2 = article.find("Key takeaways"), article.find("<h2")
+        assert 0 < takeaways and (first_h2 < 0 or takeaways < first_h2), f"{page}: no key takeaways at the top"
+        assert 'id="exercises"' in article and article.count("<li>", article.find('id="exercises"')) >= 2, (
+            f"{page}: no exercises")
+    assert (built_book / "book" / "changelog.html").is_file()

@@ -291,12 +291,31 @@ def _x_z(n=2000):
         (lambda x, z: (x[:, :0], z), "x has no columns"),
         (lambda x, z: (np.array(["a"] * len(x)), z), "x must be a numeric array"),
         (lambda x, z: (x[:5], z[:5]), "too few samples"),
+        (lambda x, z: (x[:0], z[:0]), "x is empty"),
+        (lambda x, z: (x, z[:0]), "z is empty"),
+        (lambda x, z: (x + 1j * x, z), "x is complex"),
+        (lambda x, z: (x, torch.as_tensor(z) * (1 + 1j)), "z is complex"),
     ],
 )
 def test_bad_arrays_raise_value_error_naming_the_argument(change, match):
     x, z = change(*_x_z())
-    with pytest.raises(ValueError, match=match):
-        mb.estimate_mi(x, z, steps=1)
+    for estimator in ("mine", "ksg") if ("empty" in match or "complex" in match) else ("mine",):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no numpy ComplexWarning on the way to the ValueError
+            with pytest.raises(ValueError, match=match):
+                mb.estimate_mi(x, z, steps=1, estimator=estimator)
+
+
+def test_checks_false_keeps_only_the_divergence_check():
+    rng = np.random.default_rng(3)
+    x, z = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 2))  # independent: near_zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        quiet = mb.estimate_mi(x, z, checks=False, **{**SMALL, "steps": 100})
+    assert quiet.flags == () and not quiet.diverged
+    with pytest.warns(RuntimeWarning, match="cannot be told from 0"):
+        loud = mb.estimate_mi(x, z, **{**SMALL, "steps": 100})
+    assert "near_zero" in loud.flags and loud.mi == quiet.mi
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def test_toc_files_exist():
 def test_toc_layout():
     files = toc_files()
     assert files[0] == "book/intro"
-    assert files[-3:] == ["book/status", "book/references", "book/appendix"]
+    assert files[-4:] == ["book/status", "book/references", "book/appendix", "book/changelog"]
     nbs = [f for f in files if f.startswith("notebooks/")]
     assert nbs == sorted(nbs), "chapters must be listed in the order of their numbers"
     assert files[1 : 1 + len(nbs)] == nbs, "chapters come right after the intro"
