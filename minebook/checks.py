@@ -53,8 +53,9 @@ class Check:
     ``scope``: ``"member"`` (every estimate of :func:`minebook.estimate_mi_many` with
     ``checks=True``) or ``"estimate_mi"`` (only the combined result of
     :func:`minebook.estimate_mi`: checks too costly or too noisy per member). ``ksg``: whether it
-    also applies to KSG estimates. ``marks_diverged``: a fired check sets
-    ``MIEstimate.diverged``.
+    also applies to estimates without training (KSG). ``marks_diverged``: a fired check sets
+    ``MIEstimate.diverged``. ``continuous_only``: the check's baseline assumes continuous data,
+    so it is skipped on the class-label routes (``"ba"``, ``"plugin"``).
     """
 
     name: str
@@ -64,6 +65,7 @@ class Check:
     scope: str = "member"
     ksg: bool = False
     marks_diverged: bool = False
+    continuous_only: bool = False
 
     def apply(self, res: MIEstimate, data: CheckData | tuple | None = None) -> bool:
         """Run the check on ``res``; record and warn if it fires. Returns whether it fired."""
@@ -281,18 +283,20 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
           "dx dz / (2 n), lies above the upper end of the 95% interval by more than BASELINE_MARGIN "
           "and above the estimate by more than BASELINE_GAP nats and BASELINE_FRACTION of itself "
           "(for one-dimensional x and z a lower bound on the MI: the Gaussian copula has the least "
-          "MI for given normal-score correlations; in more dimensions a good guess, not a bound)"),
+          "MI for given normal-score correlations; in more dimensions a good guess, not a bound)",
+          continuous_only=True),
     Check("below_ksg", _below_ksg, dict(_BASELINE, KSG_ROWS=2000, KSG_ROWS_LOW_DIM=10_000),
           "KSG (k = 3) on the normal scores of at most KSG_ROWS rows (KSG_ROWS_LOW_DIM when "
           "dx + dz <= 10) exceeds the estimate by the margins of below_gaussian; KSG is biased low in "
-          "many dimensions, so it rarely exceeds an accurate estimate", scope="estimate_mi"),
+          "many dimensions, so it rarely exceeds an accurate estimate", scope="estimate_mi",
+          continuous_only=True),
     Check("tail_dependence", _tail_dependence, dict(TAIL_EXCESS=0.1, TAIL_Z=5.0),
           "of the rows whose x is among the 5% largest (Mahalanobis norm of its normal scores), the "
           "fraction whose z is too exceeds that of Gaussian samples with the same canonical "
           "correlations (joint_extremes) by more than TAIL_EXCESS and TAIL_Z standard deviations: "
           "dependence in the tails, which critics and KSG learn slowly; a property of the data (it "
           "also fires where an estimate is accurate, e.g. y = x**2 + noise)",
-          scope="estimate_mi", ksg=True),
+          scope="estimate_mi", ksg=True, continuous_only=True),
     Check("near_zero", _near_zero, {},
           "the lower end of the 95% interval is at most 0: no dependence found. A lower bound near 0 "
           "bounds nothing from above (chapter 12's 25x25 spiral, 1.02 nats, reads 0.00); on "
@@ -310,8 +314,11 @@ def run_checks(res: MIEstimate, data: CheckData | tuple, *, full: bool = True) -
     checked for divergence again.
     """
     data = data if isinstance(data, CheckData) else CheckData(*data)
-    neural = get_estimator(res.estimator).neural
+    record = get_estimator(res.estimator)
+    neural = record.neural
     for check in CHECKS.values():
+        if check.continuous_only and not record.continuous:
+            continue
         if not neural:
             if check.ksg:
                 check.apply(res, data)

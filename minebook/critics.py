@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["StackedMLP", "ConcatCritic", "SeparableCritic", "make_critic", "StandardizedCritic"]
+__all__ = ["StackedMLP", "ConcatCritic", "SeparableCritic", "CategoricalCritic", "make_critic",
+           "StandardizedCritic"]
 
 ACTIVATIONS = {"relu": nn.functional.relu, "elu": nn.functional.elu, "tanh": torch.tanh,
                 "softplus": nn.functional.softplus, "leaky_relu": nn.functional.leaky_relu}
@@ -165,15 +166,59 @@ class SeparableCritic(_Critic):
         return out
 
 
+class CategoricalCritic(_Critic):
+    """``T(x, z) = log q(z | x) - log p(z)`` for a class label ``z`` (the classifier bound).
+
+    ``q(z | x)`` is a softmax classifier (an MLP ``dim_x -> hidden -> n_classes``) and ``p(z)``
+    the class frequencies of the training rows (:meth:`fit_prior`). ``z`` arrives one column per
+    class (one-hot, or any per-column increasing map of it, such as normal scores): the class is
+    its largest column. Then ``E_P[T] = H(Z) - cross-entropy <= I(X; Z)`` (Barber and Agakov
+    2003), a lower bound that needs no marginal samples. Introduced with ``estimate_mi``'s route
+    for class labels (chapter 3).
+    """
+
+    def __init__(self, dim_x: int, n_classes: int, hidden: Sequence[int] = (128, 128),
+                 n_critics: int = 1, activation: str = "relu", generator: torch.Generator | None = None):
+        super().__init__()
+        self.dim_x, self.dim_z, self.n_critics = int(dim_x), int(n_classes), int(n_critics)
+        self.hidden = tuple(hidden)
+        self.net = StackedMLP(self.dim_x, hidden, self.dim_z, n_critics, activation, generator)
+        self.register_buffer("log_prior", torch.full((self.n_critics, self.dim_z), -math.log(self.dim_z)))
+
+    @torch.no_grad()
+    def fit_prior(self, z_train: torch.Tensor) -> None:
+        """``log p(z)`` of each member from its training labels ``z_train (K, n, n_classes)``."""
+        counts = torch.nn.functional.one_hot(z_train.argmax(-1), self.dim_z).sum(1).double()
+        self.log_prior.copy_(torch.log(counts / counts.sum(-1, keepdim=True)).float())
+
+    def _pair(self, x, z):
+        logp = torch.log_softmax(self.net(x), dim=-1) - self.log_prior.unsqueeze(1)
+        return torch.gather(logp, -1, z.argmax(-1, keepdim=True)).squeeze(-1)
+
+    def _all_pairs(self, x, z):
+        logp = torch.log_softmax(self.net(x), dim=-1) - self.log_prior.unsqueeze(1)  # (K, B, C)
+        idx = z.argmax(-1).unsqueeze(1).expand(-1, logp.shape[1], -1)               # (K, B, B)
+        return torch.gather(logp, -1, idx)
+
+    def member(self, k: int) -> CategoricalCritic:
+        """A stand-alone one-member copy of critic ``k``."""
+        out = CategoricalCritic(self.dim_x, self.dim_z, self.hidden, 1, self.net.activation)
+        out.net = self.net.copy_member(k)
+        out.log_prior = self.log_prior[k : k + 1].clone()
+        return out
+
+
 def make_critic(kind: str, dim_x: int, dim_z: int, hidden: Sequence[int] = (128, 128),
                 n_critics: int = 1, activation: str = "relu",
                 generator: torch.Generator | None = None, **kwargs) -> _Critic:
-    """Build a critic by name: ``"concat"`` or ``"separable"`` (chapter 3)."""
+    """Build a critic by name: ``"concat"``, ``"separable"`` or ``"categorical"`` (chapter 3)."""
     if kind == "concat":
         return ConcatCritic(dim_x, dim_z, hidden, n_critics, activation, generator)
     if kind == "separable":
         return SeparableCritic(dim_x, dim_z, hidden, kwargs.get("embed_dim", 32), n_critics,
                                activation, generator)
+    if kind == "categorical":
+        return CategoricalCritic(dim_x, dim_z, hidden, n_critics, activation, generator)
     raise ValueError(f"unknown critic {kind!r}; choose 'concat' or 'separable'.")
 
 

@@ -20,7 +20,14 @@ from .ema import LogEMA
 from .estimators import get_estimator
 from .objectives import cyclic_derangement, off_diagonal
 from .preprocess import GaussianizedCritic, MarginalGaussianizer, scaler
-from .readouts import dv_read_out, effective_pairs, infonce_read_out, nwj_read_out, shifted_scores
+from .readouts import (
+    dv_read_out,
+    effective_pairs,
+    infonce_read_out,
+    mean_read_out,
+    nwj_read_out,
+    shifted_scores,
+)
 from .threads import step_flops
 from .utils import adam
 
@@ -61,7 +68,9 @@ class Ensemble:
 
     def __init__(self, data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
                  preprocess, device, n_val=0):
-        self.record = get_estimator(estimator, neural=True)
+        self.record = get_estimator(estimator)
+        if not self.record.neural:
+            raise ValueError(f"estimator {estimator!r} trains no critic.")
         self.estimator, self.device = self.record.name, device
         self.K = len(data)
         self.generators = [torch.Generator().manual_seed(int(seed) + j) for j in range(self.K)]
@@ -92,6 +101,8 @@ class Ensemble:
                 single = make_critic(critic, dx, dz, hidden, 1, activation, g, embed_dim=embed_dim)
                 for dst, src in zip(self.critic.parameters(), single.parameters(), strict=True):
                     dst[j].copy_(src[0])
+        if hasattr(self.critic, "fit_prior"):  # the classifier bound: log p(z) of each member's split
+            self.critic.fit_prior(self.z_train)
         self.critic.to(device)
         self.pairwise = self.record.pairwise or self.critic.separable
         self.selected_step = np.full(self.K, -1)
@@ -133,6 +144,10 @@ class Ensemble:
             scores = self.critic.scores(x, z)
             t_marg = None if self.record.pairwise else off_diagonal(scores)  # InfoNCE needs only scores
             return torch.diagonal(scores, dim1=-2, dim2=-1), t_marg, scores
+        if not self.record.needs_marginals:  # the joint half of the rows only
+            x = self.x_flat.index_select(0, rows[0][:, :batch_size].reshape(-1)).view(k, batch_size, -1)
+            z = self.z_flat.index_select(0, rows[1][:, :batch_size].reshape(-1)).view(k, batch_size, -1)
+            return self.critic(x, z), None, None
         x = self.x_flat.index_select(0, rows[0].reshape(-1)).view(k, 2 * batch_size, -1)
         z = self.z_flat.index_select(0, rows[1].reshape(-1)).view(k, 2 * batch_size, -1)
         t = self.critic(x, z)  # joint and shuffled pairs in one pass: (K, 2B)
@@ -274,6 +289,8 @@ class Ensemble:
         """The estimator's read-out on rows ``x (K, n, dx)``, ``z (K, n, dz)``: value, std ``(K,)``."""
         if self.record.read_out == "infonce":
             return infonce_read_out(self.critic, x, z, batch_size)
+        if self.record.read_out == "mean":
+            return mean_read_out(self._scores_in_chunks(x, z))
         t_joint, t_marg = shifted_scores(self._scores_in_chunks, x, z, shifts)
         clip = tau if self.record.clips_read_out else None
         self._last_ess = effective_pairs(t_marg, clip)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .checks import flag_divergence, run_checks
+from .discrete import MAX_CLASSES, label_codes, one_hot
 from .engine import Ensemble, TrainingState
 from .estimators import get_estimator
-from .ksg import ksg
-from .preprocess import check_preprocess, preprocess_all
+from .preprocess import check_preprocess
 from .result import MIEstimate
 from .threads import choose_threads, using_threads
 from .utils import flush_denormals, resolve_device
@@ -48,7 +48,7 @@ N_CRITICS = 3
 
 
 def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int | None = None,
-                checks: bool = True, **kwargs) -> MIEstimate:
+                checks: bool = True, discrete: bool | None = None, **kwargs) -> MIEstimate:
     """Estimate ``I(X; Z)`` in nats from paired samples (chapter 3).
 
     ``x``: ``(n,)`` or ``(n, dx)``; ``z``: ``(n,)`` or ``(n, dz)``; numpy arrays or tensors.
@@ -88,26 +88,74 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
     the README's "Trust benchmark" tables; ``benchmarks/misses.py`` the families that no
     check sees (a spiral after a normal CDF, sharp additive noise in one dimension).
 
+    Class labels: a side that is one column of at most ``MAX_CLASSES`` distinct integers (or
+    booleans), or a one-hot block, is a class label, and a critic reading it as a number reads
+    low. With the default estimator such a pair takes another route (``discrete=None``): one
+    label, the classifier bound ``H(label) - cross-entropy`` of a classifier of the label from
+    the other side on held-out rows (``estimator="ba"``, a lower bound, with the same interval
+    and checks); two labels, the plug-in estimate of their table (``estimator="plugin"``).
+    :attr:`MIEstimate.route` says which; ``discrete=False`` estimates the numbers as they are.
+
     Example::
 
         x, z = minebook.correlated_gaussian(20_000, d=5, rho=0.9, seed=0)
         est = minebook.estimate_mi(x, z)          # about 4.1 nats (truth 4.15)
         est.mi, est.mi_std, est.interval, est.flags, est.history[-1]
     """
-    record = get_estimator(estimator)
+    record, (pair,), route = route_labels(get_estimator(estimator), [check_pair(x, z)], discrete)
     if n_critics is None:
         n_critics = N_CRITICS if record.neural else 1
     n_critics = check_positive_int(n_critics, "n_critics")
     if not record.neural and n_critics != 1:
         raise ValueError(f"{record.name} has no training to repeat: pass n_critics=1 (or leave it out) "
                          f"with estimator={record.name!r}.")
-    members = estimate_mi_many([(x, z)] * n_critics, estimator=estimator, seed=seed, checks=False, **kwargs)
+    members = estimate_mi_many([pair] * n_critics, estimator=record.name, seed=seed, checks=False,
+                               discrete=False, **kwargs)
     res = members[0] if n_critics == 1 else _combine_critics(members)
+    res.route = route
     if checks:
-        run_checks(res, check_pair(x, z), full=True)
+        run_checks(res, pair, full=True)
     elif not res.diverged:
         flag_divergence(res)
     return res
+
+
+def route_labels(record, data: list, discrete: bool | None):
+    """The estimator and data for pairs in which a side is a class label (chapter 3).
+
+    ``discrete=None`` routes only the default estimator ``"mine"``; ``True`` requires a label;
+    ``False`` never routes. A label (:func:`minebook.discrete.label_codes`) on one side goes to
+    the classifier bound ``"ba"`` with that side one-hot as ``z`` (``x`` and ``z`` swapped when
+    the label is ``x``), labels on both sides to the plug-in estimate ``"plugin"``. Returns
+    ``(record, data, route)``, ``route`` a sentence for :attr:`MIEstimate.route` (``""`` if not
+    routed).
+    """
+    if discrete is False or (discrete is None and record.name != "mine"):
+        return record, data, ""
+    codes = [(label_codes(x), label_codes(z)) for x, z in data]
+    kinds = {(cx is not None, cz is not None) for cx, cz in codes}
+    if kinds == {(False, False)}:
+        if discrete:
+            raise ValueError("discrete=True, but neither x nor z is a class label (one column of at most "
+                             f"{MAX_CLASSES} distinct integers, or a one-hot block); pass discrete=None.")
+        return record, data, ""
+    if len(kinds) > 1:
+        raise ValueError("the pairs differ in which side is a class label; call estimate_mi_many once per kind.")
+    x_label, z_label = kinds.pop()
+    if x_label and z_label:
+        out = [(cx[:, None].astype(float), cz[:, None].astype(float)) for cx, cz in codes]
+        n = max(len(np.unique(c)) for pair in codes for c in pair)
+        return get_estimator("plugin"), out, (f"x and z are class labels (up to {n} classes): the plug-in "
+                                              "estimate of their table, estimator='plugin'")
+    if x_label:  # the label goes to z: I(X; Z) = I(Z; X)
+        out = [(z, one_hot(cx)) for (x, z), (cx, _) in zip(data, codes, strict=True)]
+        side, swap = "x", " (x and z swapped: the returned critic takes (z, one-hot x))"
+    else:
+        out = [(x, one_hot(cz)) for (x, z), (_, cz) in zip(data, codes, strict=True)]
+        side, swap = "z", ""
+    n = max(pair[1].shape[1] for pair in out)
+    return get_estimator("ba"), out, (f"{side} is a class label ({n} classes): the classifier bound "
+                                      f"H(label) - cross-entropy, estimator='ba'{swap}")
 
 
 def _combine_critics(members: list[MIEstimate]) -> MIEstimate:
@@ -193,7 +241,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                      average_last: float = DEFAULTS["average_last"],
                      val_fraction: float = DEFAULTS["val_fraction"],
                      n_checkpoints: int = DEFAULTS["n_checkpoints"],
-                     threads: int | None = None, checks: bool = True,
+                     threads: int | None = None, checks: bool = True, discrete: bool | None = None,
                      callback: Callable[[TrainingState], None] | None = None) -> list[MIEstimate]:
     """Estimate MI for K sample pairs at once, training K critics with stacked weights.
 
@@ -257,13 +305,14 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
 
     Introduced in chapter 3; the sweeps of chapters 5-7 and 12 use it.
     """
-    record = get_estimator(estimator)
     preprocess = check_preprocess(preprocess, standardize)
-    data = [check_pair(x, z) for x, z in _check_pairs(pairs)]
+    record, data, route = route_labels(get_estimator(estimator),
+                                       [check_pair(x, z) for x, z in _check_pairs(pairs)], discrete)
     if not record.neural:
         k = check_positive_int(k, "k")
-        results = [_ksg_result(x, z, k, preprocess) for x, z in data]
+        results = [_direct_result(record, x, z, k, preprocess) for x, z in data]
         for res, pair in zip(results, data, strict=True):
+            res.route = route
             if checks:
                 run_checks(res, pair, full=False)
         return results
@@ -293,6 +342,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          selected_step=int(runner.selected_step[j]), ess=float(runner.read_out_ess[j]),
                          threads=n_threads, batch_size=opts["batch_size"], read_out_std=float(mi_std[j]),
                          train_mi=float(train_mi[j]))
+        res.route = route
         if checks:
             run_checks(res, pair, full=False)
         else:
@@ -372,10 +422,10 @@ def _check_pairs(pairs) -> list:
     return pairs
 
 
-def _ksg_result(x: np.ndarray, z: np.ndarray, k: int, preprocess: str) -> MIEstimate:
-    """KSG has no held-out read-out, so ``mi_std`` is NaN (``minebook.ksg.ksg_with_std`` gives a rough one)."""
+def _direct_result(record, x: np.ndarray, z: np.ndarray, k: int, preprocess: str) -> MIEstimate:
+    """An estimator without training (KSG, plug-in) on all rows; KSG's ``mi_std`` is NaN
+    (``minebook.ksg.ksg_with_std`` gives a rough one)."""
     start = time.perf_counter()
-    x, z = preprocess_all(x, z, preprocess)
-    value = ksg(x, z, k=k)
-    return MIEstimate(mi=float(value), mi_std=float("nan"), estimator="ksg", n_train=0,
-                      n_test=len(x), seconds=time.perf_counter() - start)
+    value, std = record.direct(x, z, k, preprocess)
+    return MIEstimate(mi=float(value), mi_std=float(std), estimator=record.name, n_train=0,
+                      n_test=len(x), seconds=time.perf_counter() - start, read_out_std=float(std))

@@ -16,8 +16,14 @@ mine_f         NWJ (f-divergence)           NWJ
 jsd            Jensen-Shannon (softplus)    DV
 infonce        InfoNCE                      InfoNCE (at most log B)
 smile          Jensen-Shannon               DV with marginal scores clipped to ±tau
+ba             cross-entropy of a           H(Z) - cross-entropy (Barber-Agakov), for a
+               classifier of z from x       class label z
 ksg            (no training)                KSG nearest-neighbour estimate
+plugin         (no training)                the contingency table of two class labels
 =============  ===========================  ==========================================
+
+``ba`` and ``plugin`` are the routes :func:`minebook.estimate_mi` takes when one or both sides
+are class labels (:mod:`minebook.discrete`).
 
 Adding an estimator is adding one record to :data:`ESTIMATORS` (DEVELOPING.md, "Adding an
 estimator", has a worked example and the tests it must pass).
@@ -32,8 +38,11 @@ from dataclasses import dataclass
 import torch
 
 from .bounds import dv_bound, infonce_bound, jsd_objective, logmeanexp, naive_log_mean_exp, nwj_bound, smile_bound
+from .discrete import label_codes, plugin_mi
 from .ema import LogEMA, ema_dv_surrogate
+from .ksg import ksg
 from .objectives import off_diagonal, shuffle_rows_any
+from .preprocess import preprocess_all
 
 __all__ = ["Estimator", "ESTIMATORS", "NEURAL_ESTIMATORS", "get_estimator", "batch_objective",
            "critic_outputs"]
@@ -52,7 +61,8 @@ class Estimator:
     words. ``objective``: see :data:`Objective` (``None`` for KSG, which does not train).
     ``read_out``: ``"dv"`` (``mean T - log mean e^T`` over held-out joint and shifted pairs),
     ``"nwj"`` (``mean T - mean e^(T-1)``), ``"infonce"`` (held-out batches of ``batch_size``) or
-    ``"ksg"``. ``clips_read_out``: the DV read-out clips marginal scores to ``[-tau, tau]``
+    ``"ksg"``, ``"mean"`` (the mean joint score, the classifier bound) or ``"plugin"``.
+    ``clips_read_out``: the DV read-out clips marginal scores to ``[-tau, tau]``
     (SMILE). ``ceiling``: what bounds the read-out, ``"log_n_test"``, ``"log_batch_size"`` or
     ``None`` (NWJ, KSG): above ``log n_test`` a run is marked diverged, within a nat of its ceiling
     it is flagged ``near_ceiling``. ``pairwise``: the objective uses only the ``(B, B)`` matrix of
@@ -61,7 +71,10 @@ class Estimator:
     one held-out batch of ``batch_size`` rows (InfoNCE), which also caps the default batch size.
     ``lower_bound``: the number is a lower bound on the MI in expectation. ``eval_as``: the
     estimator whose objective evaluation uses (MINE's moving average is not updated by
-    ``MINE.eval()``).
+    ``MINE.eval()``). ``needs_marginals``: the objective uses marginal (shuffled) pairs (the
+    classifier bound does not). ``direct``: for estimators that train nothing,
+    ``direct(x, z, k, preprocess) -> (mi, mi_std)`` on all rows. ``labels``: the estimator wants
+    ``z`` to be a class label (one-hot), or both sides (``"both"``).
     """
 
     name: str
@@ -75,11 +88,19 @@ class Estimator:
     test_batch: bool = False
     clips_read_out: bool = False
     eval_as: str | None = None
+    needs_marginals: bool = True
+    direct: Callable | None = None
+    labels: str | None = None
 
     @property
     def neural(self) -> bool:
         """Whether the estimator trains a critic."""
         return self.objective is not None
+
+    @property
+    def continuous(self) -> bool:
+        """Whether the estimator is meant for continuous data (not a class-label route)."""
+        return self.labels is None
 
     def ceiling_value(self, n_test: int, batch_size: int) -> tuple[float, str] | None:
         """The most the read-out can show, nats, with its formula; ``None`` without a ceiling."""
@@ -134,6 +155,22 @@ def _smile(t_joint, t_marginal, scores, ema, tau, naive_numerics):
     return smile_bound(t_joint, t_marginal, tau).detach(), jsd_objective(t_joint, t_marginal)
 
 
+def _ba(t_joint, t_marginal, scores, ema, tau, naive_numerics):
+    """The classifier bound ``mean log q(z | x) - log p(z)``: joint scores only (chapter 3)."""
+    value = t_joint.mean(dim=-1)
+    return value, value
+
+
+def _ksg(x, z, k, preprocess):
+    """KSG (k neighbours) on ``x, z`` after ``preprocess`` fitted on all rows; no standard error."""
+    return float(ksg(*preprocess_all(x, z, preprocess), k=k)), float("nan")
+
+
+def _plugin(x, z, k, preprocess):
+    """The plug-in MI of two class labels (:func:`minebook.discrete.plugin_mi`)."""
+    return plugin_mi(label_codes(x), label_codes(z))
+
+
 def _infonce(t_joint, t_marginal, scores, ema, tau, naive_numerics):
     """InfoNCE on the all-pairs scores, as value and training target (chapter 12)."""
     value = infonce_bound(scores)
@@ -150,11 +187,15 @@ ESTIMATORS: dict[str, Estimator] = {e.name: e for e in (
     Estimator("infonce", "InfoNCE", _infonce, "infonce", "log_batch_size", True, pairwise=True,
               critic="separable", test_batch=True),
     Estimator("smile", "Jensen-Shannon", _smile, "dv", "log_n_test", True, clips_read_out=True),
-    Estimator("ksg", "(no training)", None, "ksg", None, False),
+    Estimator("ba", "cross-entropy of a classifier of z from x", _ba, "mean", None, True,
+              critic="categorical", needs_marginals=False, labels="z"),
+    Estimator("ksg", "(no training)", None, "ksg", None, False, direct=_ksg),
+    Estimator("plugin", "(no training)", None, "plugin", None, False, direct=_plugin, labels="both"),
 )}
 
-#: The names of the estimators that train a critic.
-NEURAL_ESTIMATORS = tuple(name for name, e in ESTIMATORS.items() if e.neural)
+#: The names of the estimators that train a critic on continuous data (the classifier bound
+#: ``"ba"`` trains one too, on the class-label route of :func:`minebook.estimate_mi`).
+NEURAL_ESTIMATORS = tuple(name for name, e in ESTIMATORS.items() if e.neural and e.continuous)
 
 
 def get_estimator(name, neural: bool = False) -> Estimator:

@@ -19,7 +19,7 @@ import torch
 
 from .bounds import infonce_bound
 
-__all__ = ["dv_read_out", "nwj_read_out", "infonce_read_out", "effective_pairs", "row_col_means",
+__all__ = ["mean_read_out", "dv_read_out", "nwj_read_out", "infonce_read_out", "effective_pairs", "row_col_means",
            "shifted_scores"]
 
 
@@ -69,6 +69,13 @@ def row_col_means(w, shifts):
     cols = (arange.view(1, 1, n) - shifts.unsqueeze(-1)) % n  # z_i sits at column i - s in row s
     b = torch.gather(w, 2, cols).mean(dim=1)
     return a, b
+
+
+def mean_read_out(t_joint):
+    """The mean joint score and its standard error, ``(K, n) -> (K,), (K,)``: the classifier
+    bound's read-out, ``mean log q(z_i | x_i) - log p(z_i)`` (no marginal term)."""
+    t = t_joint.double()
+    return t.mean(dim=1).cpu().numpy(), (t.std(dim=1) / math.sqrt(t.shape[1])).cpu().numpy()
 
 
 def dv_read_out(t_joint, t_marg, shifts, clip=None):

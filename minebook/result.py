@@ -47,7 +47,9 @@ class MIEstimate:
     ``train_mi``: the same read-out of the chosen critic on as many of its own training rows as
     were held out (the same number of rows, so the two values carry the same finite-sample
     bias): an optimistic value, the upper end of :attr:`interval` when above ``mi + 1.96 mi_std``
-    (NaN for KSG; from :func:`estimate_mi` the median over critics).
+    (NaN for KSG; from :func:`estimate_mi` the median over critics). ``route``: how a pair with a
+    class label was estimated (empty for continuous data), e.g. ``"z is a class label (10
+    classes): the classifier bound, estimator='ba'"`` (:mod:`minebook.discrete`).
     """
 
     mi: float
@@ -72,6 +74,7 @@ class MIEstimate:
     seed_std: float = float("nan")
     members: tuple = field(default=(), repr=False)
     train_mi: float = float("nan")
+    route: str = ""
 
     @property
     def interval(self) -> tuple[float, float]:

@@ -21,10 +21,13 @@ def _batch(b: int = 16, seed: int = 0):
 
 
 def test_the_records_are_the_only_list_of_names():
-    assert list(mb.ESTIMATORS) == ["mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ksg"]
+    assert list(mb.ESTIMATORS) == ["mine", "mine_biased", "mine_f", "jsd", "infonce", "smile", "ba",
+                                   "ksg", "plugin"]
     assert all(name == e.name for name, e in mb.ESTIMATORS.items())
-    assert NEURAL_ESTIMATORS == tuple(n for n, e in mb.ESTIMATORS.items() if e.objective is not None)
-    assert not mb.get_estimator("ksg").neural and mb.get_estimator("ksg").read_out == "ksg"
+    assert NEURAL_ESTIMATORS == ("mine", "mine_biased", "mine_f", "jsd", "infonce", "smile")
+    for name in ("ksg", "plugin"):
+        assert not mb.get_estimator(name).neural and mb.get_estimator(name).direct is not None
+    assert mb.get_estimator("ba").neural and not mb.get_estimator("ba").needs_marginals
 
 
 @pytest.mark.parametrize("name", NEURAL_ESTIMATORS)
@@ -59,7 +62,7 @@ def test_ceilings_and_batch_rules():
     assert mb.get_estimator("mine_f").ceiling_value(1250, 512) is None
     assert mb.get_estimator("infonce").min_test_rows(64) == 64 and mb.get_estimator("mine").min_test_rows(64) == 2
     for e in mb.ESTIMATORS.values():
-        assert e.critic == ("separable" if e.pairwise else "concat")
+        assert e.critic == ("separable" if e.pairwise else "categorical" if e.labels == "z" else "concat")
         assert e.eval_as is None or mb.get_estimator(e.eval_as).eval_as is None  # no chains
 
 

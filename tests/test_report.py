@@ -245,3 +245,17 @@ def test_verdict_lines_print_the_books_verdict(tmp_path):
     assert report.stability_records(tmp_path / "none.json") == []
     assert report.with_stability([{"chapter": "09_x", **rows[0]}], records)[0]["verdict"] == (
         "inconclusive")
+
+
+def test_check_prints_pass_only_after_its_assert(capsys):
+    assert report.check(1 < 2, "one is below two") == "PASS one is below two"
+    with pytest.raises(AssertionError, match="FAIL two is below one"):
+        report.check(2 < 1, "two is below one")
+    assert capsys.readouterr().out == "PASS one is below two\n"  # nothing printed for the failure
+    assert report.check(False, "a claim a smoke run cannot decide", strict=False) == (
+        "SKIPPED (smoke budget) a claim a smoke run cannot decide")
+
+
+def test_verdict_counts():
+    rows = [{"verdict": v} for v in ("reproduced", "inconclusive", "reproduced", "confirmed")]
+    assert report.verdict_counts(rows) == "2 ✔ 1 ? 1 ☑" and report.verdict_counts([]) == "—"
