@@ -50,15 +50,15 @@ def _device_available(dev: torch.device) -> bool:
     return False
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed numpy's and torch's global generators and return a seeded CPU ``torch.Generator``.
+def seed_everything(seed: int) -> None:
+    """Seed numpy's and torch's global generators (the seeding contract: DEVELOPING.md, "Seeds").
 
-    Introduced in chapter 1. Every experiment of the book calls it (or passes ``seed=``),
-    so that the same seed gives the same numbers on the same machine.
+    Every chapter calls it once after its imports, for code that draws from the global
+    generators; library functions take ``seed=`` or a ``torch.Generator`` instead. Returns
+    nothing, so that a chapter's cell shows no generator object.
     """
     np.random.seed(seed)  # noqa: NPY002 (seeds legacy global users too)
     torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 def as_tensor(a, device: torch.device | None = None, dtype=torch.float32) -> torch.Tensor:

@@ -259,3 +259,15 @@ def test_check_prints_pass_only_after_its_assert(capsys):
 def test_verdict_counts():
     rows = [{"verdict": v} for v in ("reproduced", "inconclusive", "reproduced", "confirmed")]
     assert report.verdict_counts(rows) == "2 ✔ 1 ? 1 ☑" and report.verdict_counts([]) == "—"
+
+
+def test_seed_everything_seeds_the_global_generators_and_returns_nothing():
+    import numpy as np
+    import torch
+
+    import minebook as mb
+
+    assert mb.seed_everything(3) is None
+    a = (np.random.rand(), torch.rand(1).item())  # noqa: NPY002
+    mb.seed_everything(3)
+    assert a == (np.random.rand(), torch.rand(1).item())  # noqa: NPY002
