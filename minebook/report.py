@@ -35,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "check",
+    "chapter_tables",
     "verdict_counts",
     "REQUIRED_KEYS",
     "ENV_VAR",
@@ -265,6 +266,29 @@ def markdown_table(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str
             f"{_cell(row['ours'])} | {_chapter_cell(str(row.get('chapter', '')), chapter_links)} |"
         )
     return header + "\n".join(lines) + "\n"
+
+
+def chapter_tables(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str, str],
+                   titles: Mapping[str, str]) -> str:
+    """The reproduction table grouped by chapter: a heading per chapter (its title, linked), its
+    verdict counts, then its claims (Verdict, Claim, Paper, Ours), in chapter order (chapter 1).
+    The intro and the README show this, so that each chapter's claims stand together."""
+    rows = list(rows)
+    if not rows:
+        return markdown_table(rows)
+    out, header = [], "| Verdict | Claim | Paper | Ours |\n|---|---|---|---|\n"
+    for chapter in dict.fromkeys(str(r.get("chapter", "")) for r in rows):
+        mine = [r for r in rows if str(r.get("chapter", "")) == chapter]
+        title = titles.get(chapter, chapter.replace("_", " "))
+        link = chapter_links.get(chapter)
+        out.append(f"### {f'[{title}]({link})' if link else title}\n\n{verdict_counts(mine)}\n")
+        lines = []
+        for row in mine:
+            paper = _cell(row["paper"]) + (" (unconfirmed)" if row.get("unconfirmed") else "")
+            lines.append(f"| {_verdict_cell(row['verdict'])} | {_cell(row['claim'])} | {paper} | "
+                         f"{_cell(row['ours'])} |")
+        out.append(header + "\n".join(lines) + "\n")
+    return "\n".join(out)
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,15 @@ def reproduction_table(link_prefix: str) -> str:
         rows = report.with_stability(rows, json.loads(STABILITY.read_text(encoding="utf-8")))
     links = {c: f"{link_prefix}{c}.ipynb" for c in ids}
     summary = report.verdict_summary(rows) + "\n\n" if rows else ""
-    return summary + report.markdown_table(rows, chapter_links=links)
+    return summary + report.chapter_tables(rows, links, {c: chapter_title(c) for c in ids})
+
+
+def chapter_title(chapter: str) -> str:
+    """The title of a chapter, its notebook's first heading (``"1. Mutual information"``)."""
+    for line in (ROOT / "notebooks" / f"{chapter}.py").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# # "):
+            return line[4:].strip()
+    return chapter.replace("_", " ")
 
 
 def _chapter_verdicts(ids: list[str]) -> dict[str, str]:

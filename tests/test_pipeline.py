@@ -158,3 +158,25 @@ def test_package_layers():
 
     for m in sorted(edges):
         visit(m, [])
+
+
+def test_intro_table_agrees_with_every_chapter():
+    """The verdict a chapter prints for a claim (its checked last cell) is the intro's verdict."""
+    import json
+
+    from minebook import report
+
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    marks = "|".join(re.escape(m) for m in report.VERDICTS.values())
+    in_intro = {}
+    for verdict, claim in re.findall(rf"^\| (?:{marks}) \*\*([a-z ]+)\*\* \| (.*?) \| ", intro, flags=re.M):
+        in_intro[claim.replace("\\|", "|").replace("\\*", "*").replace("\\_", "_")] = verdict
+    checked = 0
+    for nb_path in chapters():
+        cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
+        text = "".join("".join(o.get("text", "")) for o in cells[-1].get("outputs", []))
+        for verdict, claim in re.findall(rf"^(?:{marks}) ([a-z ]+): (.*)$", text, flags=re.M):
+            assert in_intro.get(claim) == verdict, (
+                f"{nb_path.stem} prints '{verdict}' for {claim!r}; the intro says {in_intro.get(claim)!r}")
+            checked += 1
+    assert checked >= 20, f"only {checked} printed verdicts found"
