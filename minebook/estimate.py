@@ -299,6 +299,9 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     :data:`minebook.checks.CHECKS` whose scope is ``"member"`` (:func:`estimate_mi` adds the
     rest); ``checks=False`` leaves only the divergence check.
 
+    ``discrete``: how a side that is a class label is handled (:func:`route_labels`; ``None``
+    routes it away from the default ``"mine"``, ``False`` never, ``True`` requires a label).
+
     ``callback(state)``: called after every training step with a
     :class:`minebook.engine.TrainingState` (step, batch estimates and scores, and the ensemble
     whose critic holds that step's weights), to follow the critics during training (chapter 5).
