@@ -14,7 +14,7 @@ Every value is in nats. Each function's docstring names the chapter that introdu
 from . import bounds, checks, data, estimators, information, preprocess, readouts, threads
 from .bounds import dv_bound, infonce_bound, jsd_objective, logmeanexp, nwj_bound, smile_bound
 from .checks import CHECKS, Check
-from .critics import ConcatCritic, SeparableCritic, StackedMLP, make_critic
+from .critics import ConcatCritic, ModuleCritic, SeparableCritic, StackedMLP, make_critic
 from .data import (
     correlated_gaussian,
     equitability_mi,
@@ -58,7 +58,7 @@ def __getattr__(name: str):
 __all__ = [
     "bounds", "checks", "data", "estimators", "information", "preprocess", "readouts", "threads",
     "dv_bound", "infonce_bound", "jsd_objective", "logmeanexp", "nwj_bound", "smile_bound",
-    "CHECKS", "Check", "ConcatCritic", "SeparableCritic", "StackedMLP", "make_critic",
+    "CHECKS", "Check", "ConcatCritic", "ModuleCritic", "SeparableCritic", "StackedMLP", "make_critic",
     "correlated_gaussian", "equitability_mi", "equitability_sample", "gaussian_log_ratio",
     "gaussian_mi", "mvn_mi", "rho_for_mi", "sample_mvn", "transform",
     "LogEMA", "ema_dv_surrogate", "Ensemble", "TrainingState",

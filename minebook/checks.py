@@ -55,7 +55,9 @@ class Check:
     :func:`minebook.estimate_mi`: checks too costly or too noisy per member). ``ksg``: whether it
     also applies to estimates without training (KSG). ``marks_diverged``: a fired check sets
     ``MIEstimate.diverged``. ``continuous_only``: the check's baseline assumes continuous data,
-    so it is skipped on the class-label routes (``"ba"``, ``"plugin"``).
+    so it is skipped on the class-label routes (``"ba"``, ``"plugin"``). ``per_coordinate``: the
+    check counts or transforms the inputs coordinate by coordinate, which says nothing about a
+    reader's critic module on images (skipped there, chapter 13).
     """
 
     name: str
@@ -66,6 +68,7 @@ class Check:
     ksg: bool = False
     marks_diverged: bool = False
     continuous_only: bool = False
+    per_coordinate: bool = False
 
     def apply(self, res: MIEstimate, data: CheckData | tuple | None = None) -> bool:
         """Run the check on ``res``; record and warn if it fires. Returns whether it fired."""
@@ -273,7 +276,7 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
           "within CEILING_MARGIN nats of log(n_test) (DV read-outs) or log(batch_size) (InfoNCE), "
           "the most the read-out can show"),
     Check("few_samples", _few_samples, dict(MIN_ROWS_PER_DIM=MIN_ROWS_PER_DIM),
-          "fewer than MIN_ROWS_PER_DIM training rows per dimension of (x, z)", ksg=True),
+          "fewer than MIN_ROWS_PER_DIM training rows per dimension of (x, z)", ksg=True, per_coordinate=True),
     Check("train_gap", _train_gap, dict(GAP_MIN=0.1, GAP_FRACTION=0.3),
           "the read-out on the critic's own training rows (MIEstimate.train_mi) exceeds the held-out "
           "estimate by more than GAP_MIN nats and GAP_FRACTION of it: the truth may lie more than "
@@ -284,19 +287,19 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
           "and above the estimate by more than BASELINE_GAP nats and BASELINE_FRACTION of itself "
           "(for one-dimensional x and z a lower bound on the MI: the Gaussian copula has the least "
           "MI for given normal-score correlations; in more dimensions a good guess, not a bound)",
-          continuous_only=True),
+          continuous_only=True, per_coordinate=True),
     Check("below_ksg", _below_ksg, dict(_BASELINE, KSG_ROWS=2000, KSG_ROWS_LOW_DIM=10_000),
           "KSG (k = 3) on the normal scores of at most KSG_ROWS rows (KSG_ROWS_LOW_DIM when "
           "dx + dz <= 10) exceeds the estimate by the margins of below_gaussian; KSG is biased low in "
           "many dimensions, so it rarely exceeds an accurate estimate", scope="estimate_mi",
-          continuous_only=True),
+          continuous_only=True, per_coordinate=True),
     Check("tail_dependence", _tail_dependence, dict(TAIL_EXCESS=0.1, TAIL_Z=5.0),
           "of the rows whose x is among the 5% largest (Mahalanobis norm of its normal scores), the "
           "fraction whose z is too exceeds that of Gaussian samples with the same canonical "
           "correlations (joint_extremes) by more than TAIL_EXCESS and TAIL_Z standard deviations: "
           "dependence in the tails, which critics and KSG learn slowly; a property of the data (it "
           "also fires where an estimate is accurate, e.g. y = x**2 + noise)",
-          scope="estimate_mi", ksg=True, continuous_only=True),
+          scope="estimate_mi", ksg=True, continuous_only=True, per_coordinate=True),
     Check("near_zero", _near_zero, {},
           "the lower end of the 95% interval is at most 0: no dependence found. A lower bound near 0 "
           "bounds nothing from above (chapter 12's 25x25 spiral, 1.02 nats, reads 0.00); on "
@@ -305,19 +308,22 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
 )}
 
 
-def run_checks(res: MIEstimate, data: CheckData | tuple, *, full: bool = True) -> None:
+def run_checks(res: MIEstimate, data: CheckData | tuple, *, full: bool = True,
+               per_coordinate: bool = True) -> None:
     """Run every check of :data:`CHECKS` that applies to ``res`` (chapter 3).
 
     ``data``: the ``(x, z)`` the estimate was made from (or a :class:`CheckData`). ``full=False``
     skips the ``scope="estimate_mi"`` checks of neural estimates (what
     :func:`minebook.estimate_mi_many` runs per member). A run already marked diverged is not
-    checked for divergence again.
+    checked for divergence again. ``per_coordinate=False`` skips the checks that read the inputs
+    coordinate by coordinate (:attr:`Check.per_coordinate`), as for a reader's own critic module
+    on images (chapter 13).
     """
     data = data if isinstance(data, CheckData) else CheckData(*data)
     record = get_estimator(res.estimator)
     neural = record.neural
     for check in CHECKS.values():
-        if check.continuous_only and not record.continuous:
+        if (check.continuous_only and not record.continuous) or (check.per_coordinate and not per_coordinate):
             continue
         if not neural:
             if check.ksg:

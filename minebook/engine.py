@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .critics import StandardizedCritic, make_critic
+from .critics import ModuleCritic, StandardizedCritic, make_critic
 from .ema import LogEMA
 from .estimators import get_estimator
 from .objectives import cyclic_derangement, off_diagonal
@@ -67,7 +67,7 @@ class Ensemble:
     chunk = 64
 
     def __init__(self, data, estimator, seed, n_train, hidden, critic, activation, embed_dim,
-                 preprocess, device, n_val=0):
+                 preprocess, device, n_val=0, shapes=None):
         self.record = get_estimator(estimator)
         if not self.record.neural:
             raise ValueError(f"estimator {estimator!r} trains no critic.")
@@ -95,12 +95,15 @@ class Ensemble:
         # Flat (K * n_train, d) copies for index_select, the cheapest gather of minibatches.
         self.x_flat = self.x_train.reshape(-1, dx).contiguous()
         self.z_flat = self.z_train.reshape(-1, dz).contiguous()
-        self.critic = make_critic(critic, dx, dz, hidden, self.K, activation, None, embed_dim=embed_dim)
-        with torch.no_grad():  # member j initialised from its own generator
-            for j, g in enumerate(self.generators):
-                single = make_critic(critic, dx, dz, hidden, 1, activation, g, embed_dim=embed_dim)
-                for dst, src in zip(self.critic.parameters(), single.parameters(), strict=True):
-                    dst[j].copy_(src[0])
+        if isinstance(critic, torch.nn.Module):  # a reader's network: copy j initialised from generator j
+            self.critic = ModuleCritic(critic, *(shapes or ((dx,), (dz,))), self.K, self.generators)
+        else:
+            self.critic = make_critic(critic, dx, dz, hidden, self.K, activation, None, embed_dim=embed_dim)
+            with torch.no_grad():  # member j initialised from its own generator
+                for j, g in enumerate(self.generators):
+                    single = make_critic(critic, dx, dz, hidden, 1, activation, g, embed_dim=embed_dim)
+                    for dst, src in zip(self.critic.parameters(), single.parameters(), strict=True):
+                        dst[j].copy_(src[0])
         if hasattr(self.critic, "fit_prior"):  # the classifier bound: log p(z) of each member's split
             self.critic.fit_prior(self.z_train)
         self.critic.to(device)
@@ -112,6 +115,8 @@ class Ensemble:
     def step_flops(self, batch_size: int, embed_dim: int) -> float:
         """Operations of one training step of all members (for the thread rule)."""
         n_weights = sum(p.numel() for p in self.critic.parameters())
+        if isinstance(self.critic, ModuleCritic):  # weights re-used across positions (convolutions):
+            return 1e15                            # the work is unknown: every thread allowed
         if not self.pairwise:  # the joint batch and its shuffle: 2B rows through every weight
             return step_flops(n_weights, 2 * batch_size)
         return step_flops(n_weights, batch_size) + 6.0 * self.K * batch_size**2 * embed_dim
@@ -301,7 +306,7 @@ class Ensemble:
     def _scores_in_chunks(self, x, z, max_rows: int = 1 << 18):
         """Critic scores ``(K, n)`` of aligned pairs, evaluated ``max_rows / K`` rows at a time."""
         n = x.shape[1]
-        step = max(1, max_rows // self.K)
+        step = max(1, getattr(self.critic, "max_rows", max_rows) // self.K)
         return torch.cat([self.critic(x[:, i:i + step], z[:, i:i + step]) for i in range(0, n, step)], dim=1)
 
     def member_critic(self, j: int) -> StandardizedCritic | GaussianizedCritic:

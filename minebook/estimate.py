@@ -7,11 +7,13 @@ so the two agree by construction. Everything is in nats.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import torch
 
 from .checks import flag_divergence, run_checks
 from .discrete import MAX_CLASSES, label_codes, one_hot
@@ -21,10 +23,17 @@ from .preprocess import check_preprocess
 from .result import MIEstimate
 from .threads import choose_threads, using_threads
 from .utils import flush_denormals, resolve_device
-from .validation import check_fraction, check_pair, check_positive_float, check_positive_int, check_seed
+from .validation import (
+    check_fraction,
+    check_pair,
+    check_pair_any,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
 
 __all__ = ["MIEstimate", "estimate_mi", "estimate_mi_many", "default_settings", "default_batch_size",
-           "DEFAULTS", "N_CRITICS", "TrainingState"]
+           "DEFAULTS", "MODULE_DEFAULTS", "N_CRITICS", "TrainingState"]
 
 #: The base settings of ``estimate_mi`` (chapter 3). ``steps``, ``batch_size``, ``hidden`` and
 #: ``test_fraction`` are the values at the sample sizes the book mostly uses (a few thousand
@@ -43,6 +52,11 @@ DEFAULTS = dict(steps=3000, batch_size=512, lr=1e-3, hidden=(64, 64), ema_rate=0
 WIDTH_TIERS = ((100, (32, 32)), (math.inf, (64, 64)))
 #: Beyond this many rows, the held-out read-out keeps ``max(HELD_OUT_CAP, 5% of n)`` rows.
 HELD_OUT_CAP = 10_000
+#: The settings for a reader's critic module that differ from :data:`DEFAULTS` (chapter 13): a
+#: convolutional critic costs far more per row than the default MLP. Measured on the 5000 shipped
+#: MNIST digits (top half against bottom half, 3 copies of a two-layer CNN, 2 cores): 1000 steps at
+#: batch 256 took 50 s; 3000 steps at 512 would take about 5 minutes.
+MODULE_DEFAULTS = dict(steps=1000, batch_size=256)
 #: The number of critics (seeds) ``estimate_mi`` trains at once by default (chapter 3).
 N_CRITICS = 3
 
@@ -96,28 +110,51 @@ def estimate_mi(x, z, *, estimator: str = "mine", seed: int = 0, n_critics: int 
     and checks); two labels, the plug-in estimate of their table (``estimator="plugin"``).
     :attr:`MIEstimate.route` says which; ``discrete=False`` estimates the numbers as they are.
 
+    Your own statistics network: ``critic=module``, any ``torch.nn.Module`` whose
+    ``forward(x_batch, z_batch)`` returns one score per pair; ``x`` and ``z`` may then have any
+    shape after the first axis (images ``(n, 1, 28, 28)``) and reach it as given (no
+    per-coordinate preprocessing unless ``preprocess=`` asks). The ``n_critics`` copies are
+    re-initialised from their seeds and train at once (:class:`minebook.ModuleCritic`), with the
+    same held-out read-out and interval; the checks that read inputs coordinate by coordinate
+    are skipped, and :data:`MODULE_DEFAULTS` (fewer steps, smaller batches) replace the defaults
+    not given. ``result.critic.critic.module`` is the trained network (chapter 13).
+
     Example::
 
         x, z = minebook.correlated_gaussian(20_000, d=5, rho=0.9, seed=0)
         est = minebook.estimate_mi(x, z)          # about 4.1 nats (truth 4.15)
         est.mi, est.mi_std, est.interval, est.flags, est.history[-1]
     """
-    record, (pair,), route = route_labels(get_estimator(estimator), [check_pair(x, z)], discrete)
+    module = isinstance(kwargs.get("critic"), torch.nn.Module)
+    if module:  # a reader's network: inputs of any shape, as given; no label route
+        x_flat, z_flat, _, _ = check_pair_any(x, z)
+        record, pair, route = get_estimator(estimator), (x_flat, z_flat), module_route(discrete)
+    else:
+        record, (pair,), route = route_labels(get_estimator(estimator), [check_pair(x, z)], discrete)
     if n_critics is None:
         n_critics = N_CRITICS if record.neural else 1
     n_critics = check_positive_int(n_critics, "n_critics")
     if not record.neural and n_critics != 1:
         raise ValueError(f"{record.name} has no training to repeat: pass n_critics=1 (or leave it out) "
                          f"with estimator={record.name!r}.")
-    members = estimate_mi_many([pair] * n_critics, estimator=record.name, seed=seed, checks=False,
-                               discrete=False, **kwargs)
+    members = estimate_mi_many([(x, z) if module else pair] * n_critics, estimator=record.name, seed=seed,
+                               checks=False, discrete=False, **kwargs)
     res = members[0] if n_critics == 1 else _combine_critics(members)
     res.route = route
     if checks:
-        run_checks(res, pair, full=True)
+        run_checks(res, pair, full=True, per_coordinate=not module)
     elif not res.diverged:
         flag_divergence(res)
     return res
+
+
+def module_route(discrete: bool | None) -> str:
+    """The :attr:`MIEstimate.route` of an estimate with a reader's critic module (chapter 13)."""
+    if discrete:
+        raise ValueError("discrete=True routes a class label to the built-in classifier; with a critic "
+                         "module, pass the label as the module expects it (e.g. one-hot) and leave discrete out.")
+    return ("a critic module (minebook.critics.ModuleCritic): inputs reach it as given; the checks that "
+            "read the inputs coordinate by coordinate are skipped")
 
 
 def route_labels(record, data: list, discrete: bool | None):
@@ -231,7 +268,7 @@ def default_batch_size(n_train: int, n_test: int, estimator: str = "mine") -> in
 def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: int = 0,
                      steps: int | None = None, batch_size: int | None = None,
                      lr: float = DEFAULTS["lr"], hidden: Sequence[int] | None = None,
-                     critic: str = "auto", activation: str = "relu", embed_dim: int = 32,
+                     critic: str | torch.nn.Module = "auto", activation: str = "relu", embed_dim: int = 32,
                      ema_rate: float = DEFAULTS["ema_rate"], tau: float = DEFAULTS["tau"],
                      test_fraction: float | None = None,
                      n_shuffles: int = DEFAULTS["n_shuffles"], standardize: bool | None = None,
@@ -266,7 +303,9 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     ``"none"`` (also ``standardize=False``). ``critic`` is ``"concat"`` (``T([x, z])``, an
     MLP with widths ``hidden``), ``"separable"`` (``f(x)^T g(z)`` with ``embed_dim``), or
     ``"auto"`` (default): separable for ``"infonce"``, whose all-pairs scores would cost a
-    concat critic ``batch_size`` forward passes per step, concat otherwise.
+    concat critic ``batch_size`` forward passes per step, concat otherwise; or a
+    ``torch.nn.Module`` (see :func:`estimate_mi`; pairs of any shapes, ``preprocess="none"`` unless
+    given).
     ``ema_rate`` is MINE's moving-average rate, ``tau`` SMILE's clip, ``k`` KSG's neighbours.
 
     Choosing the critic that is read out (and returned): the weights are averaged over the
@@ -308,9 +347,22 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
 
     Introduced in chapter 3; the sweeps of chapters 5-7 and 12 use it.
     """
-    preprocess = check_preprocess(preprocess, standardize)
-    record, data, route = route_labels(get_estimator(estimator),
-                                       [check_pair(x, z) for x, z in _check_pairs(pairs)], discrete)
+    module = isinstance(critic, torch.nn.Module)
+    if module:  # a reader's network (chapter 13): any shapes, as given unless preprocess is set
+        preprocess = check_preprocess(preprocess or "none", standardize if preprocess is None else None)
+        checked = [check_pair_any(x, z) for x, z in _check_pairs(pairs)]
+        shapes = {c[2:] for c in checked}
+        if len(shapes) > 1:
+            raise ValueError(f"all pairs must share shapes to be trained together; got {sorted(shapes)}.")
+        record, data, route = get_estimator(estimator), [c[:2] for c in checked], module_route(discrete)
+        if not record.neural:
+            raise ValueError(f"estimator {record.name!r} trains no critic: leave critic out (or pass a "
+                             "neural estimator such as 'mine').")
+        _check_module(critic, data[0], shapes.pop() if shapes else None)
+    else:
+        preprocess = check_preprocess(preprocess, standardize)
+        record, data, route = route_labels(get_estimator(estimator),
+                                           [check_pair(x, z) for x, z in _check_pairs(pairs)], discrete)
     if not record.neural:
         k = check_positive_int(k, "k")
         results = [_direct_result(record, x, z, k, preprocess) for x, z in data]
@@ -326,7 +378,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
         n_checkpoints=n_checkpoints, threads=threads))
     start = time.perf_counter()
     runner = Ensemble(data, record.name, opts["seed"], opts["n_train"], opts["hidden"], opts["critic"],
-                      activation, opts["embed_dim"], preprocess, resolve_device(device), n_val=opts["n_val"])
+                      activation, opts["embed_dim"], preprocess, resolve_device(device), n_val=opts["n_val"],
+                      shapes=checked[0][2:] if module else None)
     n_threads = choose_threads(runner.step_flops(opts["batch_size"], opts["embed_dim"]), threads)
     with using_threads(n_threads), flush_denormals():
         history, grad_norms = runner.train(
@@ -347,7 +400,7 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
                          train_mi=float(train_mi[j]))
         res.route = route
         if checks:
-            run_checks(res, pair, full=False)
+            run_checks(res, pair, full=False, per_coordinate=not module)
         else:
             flag_divergence(res)
         results.append(res)
@@ -366,6 +419,9 @@ def _settings(data: list, record, given: dict) -> dict:
     dx, dz, n = shapes.pop()
     opts = dict(given)
     auto = default_settings(n, dx, dz, record.name)
+    module = isinstance(opts["critic"], torch.nn.Module)
+    if module:
+        auto["steps"] = MODULE_DEFAULTS["steps"]
     for name in ("test_fraction", "steps", "hidden"):
         if opts[name] is None:
             opts[name] = auto[name]
@@ -388,14 +444,17 @@ def _settings(data: list, record, given: dict) -> dict:
             raise ValueError(f"{name} must lie in [0, 1); got {opts[name]!r}.")
     if opts["threads"] is not None:
         choose_threads(0.0, opts["threads"])  # a clear ValueError before any work
-    if opts["critic"] not in ("auto", "concat", "separable"):
-        raise ValueError(f"critic must be 'auto', 'concat' or 'separable'; got {opts['critic']!r}.")
-    if opts["critic"] == "auto":
+    if not isinstance(opts["critic"], torch.nn.Module) and opts["critic"] not in ("auto", "concat", "separable"):
+        raise ValueError("critic must be 'auto', 'concat', 'separable' or a torch.nn.Module whose forward(x_batch, "
+                         f"z_batch) returns one score per pair; got {opts['critic']!r}.")
+    if isinstance(opts["critic"], str) and opts["critic"] == "auto":
         opts["critic"] = record.critic
     n_test = int(round(opts["test_fraction"] * n))
     n_train = n - n_test
     if opts["batch_size"] is None:
         opts["batch_size"] = default_batch_size(n_train, n_test, record.name)
+        if module:
+            opts["batch_size"] = min(opts["batch_size"], MODULE_DEFAULTS["batch_size"])
     batch_size, min_test = opts["batch_size"], record.min_test_rows(opts["batch_size"])
     if n_train < batch_size or n_test < min_test:
         raise ValueError(
@@ -408,6 +467,24 @@ def _settings(data: list, record, given: dict) -> dict:
     if n_val < 2 or opts["steps"] < opts["n_checkpoints"]:
         n_val = 0
     return dict(opts, n_train=n_train, n_test=n_test, n_val=n_val)
+
+
+def _check_module(module: torch.nn.Module, pair: tuple, shapes: tuple) -> None:
+    """Call a reader's critic module once on two rows of its data: a clear ``ValueError`` if it
+    fails or does not return one score per pair (chapter 13)."""
+    x, z = (torch.as_tensor(a[:2], dtype=torch.float32).reshape(2, *s) for a, s in zip(pair, shapes, strict=True))
+    probe = copy.deepcopy(module).cpu()
+    try:
+        with torch.no_grad():
+            out = probe(x, z)
+    except Exception as err:  # noqa: BLE001 - any failure of the reader's forward
+        raise ValueError(f"the critic module failed on a batch x {tuple(x.shape)}, z {tuple(z.shape)}: "
+                         f"{type(err).__name__}: {err}. Its forward(x_batch, z_batch) must take batches "
+                         "of the rows as given and return one score per pair.") from err
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) not in ((2,), (2, 1)):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"the critic module returned {shape} for a batch of 2 pairs; it must return one "
+                         "score per pair, a tensor of shape (2,) or (2, 1).")
 
 
 def _check_pairs(pairs) -> list:

@@ -239,6 +239,6 @@ def critic_outputs(critic, x: torch.Tensor, z: torch.Tensor, estimator: str,
     if get_estimator(estimator, neural=True).pairwise or critic.separable:
         scores = critic.scores(x, z)
         return torch.diagonal(scores, dim1=-2, dim2=-1), off_diagonal(scores), scores
-    b = x.shape[-2]
-    t = critic(torch.cat([x, x], dim=-2), torch.cat([z, shuffle_rows_any(z, generator)], dim=-2))
+    b = x.shape[1]
+    t = critic(torch.cat([x, x], dim=1), torch.cat([z, shuffle_rows_any(z, generator)], dim=1))
     return t[..., :b], t[..., b:], None

@@ -32,10 +32,49 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .critics import Critic, ModuleCritic
 from .ema import LogEMA
 from .estimators import batch_objective, critic_outputs, get_estimator
 
-__all__ = ["MINE", "StackedMINE", "standardize_batch"]
+__all__ = ["MINE", "StackedMINE", "standardize_batch", "OneModule"]
+
+
+class OneModule(nn.Module):
+    """A reader's network ``module(x_batch, z_batch) -> (B,)`` as a one-member critic (chapter 13).
+
+    ``forward(x (1, B, ...), z (1, B, ...)) -> (1, B)`` calls ``module(x[0], z[0])`` (inputs of
+    any shape, e.g. images ``(1, B, 1, 28, 28)``); ``scores`` evaluates all ``B*B`` pairs. The
+    module is held as given, so its parameters are this critic's and training updates them.
+    A ``ValueError`` says so when it does not return one score per pair.
+    """
+
+    separable = False
+    n_critics = 1
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        n = x.shape[1]
+        try:
+            out = self.module(x[0], z[0])
+        except Exception as err:  # noqa: BLE001 - say which call failed and how to fix it
+            raise ValueError(f"the critic module failed on a batch x {tuple(x.shape[1:])}, z {tuple(z.shape[1:])}: "
+                             f"{type(err).__name__}: {err}. Its forward(x_batch, z_batch) must take both "
+                             "batches and return one score per pair.") from err
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) not in ((n,), (n, 1)):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ValueError(f"the critic module returned {shape} for a batch of {n} pairs; it must return "
+                             f"one score per pair, shape ({n},) or ({n}, 1).")
+        return out.reshape(1, n)
+
+    def scores(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """All-pairs scores ``(1, B, B)``: ``B*B`` pairs through the module."""
+        b = x.shape[1]
+        xx = x[0].unsqueeze(1).expand(b, b, *x.shape[2:]).reshape(b * b, *x.shape[2:])
+        zz = z[0].unsqueeze(0).expand(b, b, *z.shape[2:]).reshape(b * b, *z.shape[2:])
+        return self.forward(xx.unsqueeze(0), zz.unsqueeze(0)).reshape(1, b, b)
 
 
 def standardize_batch(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -85,7 +124,8 @@ class StackedMINE(nn.Module):
         return self.ema.ema_rate
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or z.dim() != 3 or x.shape[:2] != z.shape[:2]:
+        shaped = isinstance(self.critic, (OneModule, ModuleCritic))  # any trailing shape
+        if x.dim() < 2 or z.dim() < 2 or x.shape[:2] != z.shape[:2] or (not shaped and (x.dim(), z.dim()) != (3, 3)):
             raise ValueError(f"StackedMINE expects x (K, B, dx) and z (K, B, dz) with the same K and B; "
                              f"got {tuple(x.shape)} and {tuple(z.shape)}.")
         if x.shape[1] < 2:
@@ -104,7 +144,9 @@ class MINE(StackedMINE):
     """Mutual information neural estimator as a module (Belghazi et al. 2018).
 
     ``critic``: a one-member :class:`~minebook.ConcatCritic` or
-    :class:`~minebook.SeparableCritic`. ``estimator``: any neural estimator of
+    :class:`~minebook.SeparableCritic`, or any ``torch.nn.Module`` whose ``forward(x_batch,
+    z_batch)`` returns one score per pair (a statistics network of any architecture, e.g. a CNN
+    on images ``(B, 1, 28, 28)``; held as given, :class:`OneModule`, chapter 13). ``estimator``: any neural estimator of
     ``estimate_mi``; the default ``"mine"`` uses the moving average ``ema_rate`` to correct
     the minibatch gradient. ``forward(x (B, dx), z (B, dz))`` returns a scalar in nats whose
     value is the estimator's bound on this batch and whose gradient (for the critic *and*
@@ -122,9 +164,21 @@ class MINE(StackedMINE):
                  tau: float = 5.0, generator: torch.Generator | None = None, standardize: bool = False):
         if getattr(critic, "n_critics", 1) != 1:
             raise ValueError("MINE needs a one-member critic (n_critics=1); use minebook.StackedMINE for K members.")
-        super().__init__(critic, estimator, ema_rate, tau, generator, standardize)
+        custom = not isinstance(critic, (Critic, ModuleCritic))
+        if custom and standardize:
+            raise ValueError("standardize=True rescales flat features; with your own critic module, "
+                             "normalise inside its forward instead.")
+        super().__init__(OneModule(critic) if custom else critic, estimator, ema_rate, tau, generator, standardize)
+        self.custom = custom
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if self.custom:  # a reader's module: batches of any shape, as given
+            if x.dim() < 1 or z.dim() < 1 or len(x) != len(z):
+                raise ValueError(f"MINE expects x (B, ...) and z (B, ...) with the same B; got "
+                                 f"{tuple(x.shape)} and {tuple(z.shape)}.")
+            if len(x) < 2:
+                raise ValueError("MINE needs a batch of at least 2 samples to shuffle marginals.")
+            return StackedMINE.forward(self, x.unsqueeze(0), z.unsqueeze(0)).squeeze(0)
         if x.dim() == 1:
             x = x.unsqueeze(-1)
         if z.dim() == 1:

@@ -37,7 +37,7 @@ def shuffle_rows(z: torch.Tensor, generator: torch.Generator | None = None,
     k, b = z.shape[0], z.shape[1]
     keys = torch.rand(k, b, generator=generator).to(z.device)
     perm = cyclic_derangement(keys) if derange and b > 1 else torch.argsort(keys, dim=1)
-    return torch.gather(z, 1, perm.unsqueeze(-1).expand_as(z))
+    return torch.gather(z, 1, perm.view(k, b, *([1] * (z.dim() - 2))).expand_as(z))
 
 
 def off_diagonal(scores: torch.Tensor) -> torch.Tensor:

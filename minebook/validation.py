@@ -52,6 +52,22 @@ def check_pair(x, z) -> tuple[np.ndarray, np.ndarray]:
     return x, z
 
 
+def check_pair_any(x, z) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
+    """Validate a pair of any shapes ``(n, *x_shape)``, ``(n, *z_shape)`` (e.g. images) for a
+    critic module: returns ``x (n, prod(x_shape))``, ``z (n, prod(z_shape))`` and the two shapes."""
+    arrays, shapes = [], []
+    for a, name in ((x, "x"), (z, "z")):
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy()
+        a = np.asarray(a)
+        if getattr(a, "ndim", 0) < 1:
+            raise ValueError(f"{name} must be an array with one row per sample; got {a!r}.")
+        shapes.append(tuple(a.shape[1:]))
+        arrays.append(a.reshape(len(a), -1) if a.ndim > 2 else a)
+    x2, z2 = check_pair(*arrays)
+    return x2, z2, shapes[0], shapes[1]
+
+
 def check_seed(seed) -> int:
     """Return ``seed`` as an int if it is an integer (not a bool), else raise ValueError."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
