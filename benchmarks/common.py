@@ -35,6 +35,14 @@ def write_section(path: Path, text: str, marks: tuple[str, str], heading: str | 
     print(f"wrote the tables into {path.relative_to(ROOT)}")
 
 
+def publish(text: str, marks: tuple[str, str], heading: str, write_readme: bool) -> None:
+    """Print a benchmark's table; with ``write_readme``, also put it between ``marks`` in
+    benchmarks/README.md (under ``heading`` when the section is new)."""
+    print(text)
+    if write_readme:
+        write_section(ROOT / "benchmarks" / "README.md", text, marks, heading=heading)
+
+
 def take_part(items: list, part: str | None) -> list:
     """Every m-th item from the k-th with ``part = "k/m"`` (all of them for ``None``): the share of
     one of m processes run side by side."""

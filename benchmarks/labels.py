@@ -29,7 +29,7 @@ import minebook as mb
 
 if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import ROOT, load, write_section  # noqa: E402
+from benchmarks.common import load, publish  # noqa: E402
 
 MARKS = ("<!-- labels:start -->", "<!-- labels:end -->")
 
@@ -83,10 +83,7 @@ def main(argv=None) -> int:
     head = f"n = 5000, default `estimate_mi(x, z)`; {load()}."
     rows = run(args.classes, args.d, args.seeds)
     text = head + "\n\n" + "\n".join(rows)
-    print(text)
-    if args.write_readme:
-        write_section(ROOT / "benchmarks" / "README.md", text, MARKS,
-                      heading="## Class labels (`labels.py`)\n\n")
+    publish(text, MARKS, "## Class labels (`labels.py`)\n\n", args.write_readme)
     return 0
 
 

@@ -1,13 +1,19 @@
 """Can you trust the number? ``estimate_mi`` on tasks with known MI that it was never tuned on.
 
-Two task lists (``--tasks``):
+Three task lists (``--tasks``):
 
 * ``czyz`` (default): the 40 tasks of the Beyond Normal benchmark, Czyż et al. 2023
   (``minebook.experiments.beyond_normal.czyz_tasks()``: bmi's v1 task list, 1x1 to 50x50: Gaussians,
   transformed Gaussians, spirals, Student-t, additive noise, bimodal, Swiss roll);
 * ``book``: chapter 12's harder set (``trust_tasks()``: Gaussian, transformed and correlated
   Student-t tasks at 3x3, 5x5 and 25x25, plus a high-MI 50x50 Gaussian above the log(n_test)
-  ceiling).
+  ceiling);
+* ``families``: kinds of data beyond the Beyond Normal list (issue #29,
+  ``minebook.experiments.families``): joint Gaussian mixtures with several modes, a shared
+  random scale (dependence in the tails by construction), class labels, a 2-D latent embedded
+  smoothly in 10 and 25 dimensions, noise whose size depends on the signal, two labels; truths
+  exact or Monte Carlo with a stated standard error. Its targets are issue #29's: no unwarned
+  run more than 20% off (instead of 30%).
 
 For every estimator and task, at n = 5000 and several seeds, this prints:
 
@@ -57,7 +63,10 @@ import torch
 from tqdm import tqdm
 
 import minebook as mb
+from minebook.checks import CheckData
 from minebook.experiments import beyond_normal as bn
+from minebook.experiments import families
+from minebook.validation import check_pair
 
 if __package__ in (None, ""):  # run as `python benchmarks/NAME.py`: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,10 +74,13 @@ from benchmarks.common import ROOT, take_part, write_section  # noqa: E402
 
 #: README markers of each task list's table.
 MARKS = {"czyz": ("<!-- trust:start -->", "<!-- trust:end -->"),
-         "book": ("<!-- trust-book:start -->", "<!-- trust-book:end -->")}
+         "book": ("<!-- trust-book:start -->", "<!-- trust-book:end -->"),
+         "families": ("<!-- trust-families:start -->", "<!-- trust-families:end -->")}
 
 #: The issue's targets for the default estimator.
 TARGETS = {"mae": 0.12, "unflagged_off_30": 0, "coverage": 0.80, "false_alarms": 0.20, "seconds": 15.0}
+#: How far off (fraction of the truth) an unwarned run may not be, by task list (#14: 30%, #29: 20%).
+OFF_LIMIT = {"czyz": 30, "book": 30, "families": 20}
 
 
 def run_one_estimator(spec: str, tasks, n: int, seeds, kwargs: dict, done: dict | None = None) -> list[dict]:
@@ -116,6 +128,7 @@ def summarise(rows: list[dict]) -> dict:
     counts = bn.trust_counts([r["mi"] for r in rows], [r["truth"] for r in rows],
                              [r["warned"] for r in rows], covered)
     return {"runs": len(rows), "mae": counts["mae"], "unflagged_off_30": counts["unflagged_off_30"],
+            "unflagged_off_20": counts["unflagged_off_20"],
             "coverage": counts["coverage"], "judged": counts["n_unflagged_with_interval"],
             "covered": counts["n_covered"], "coverage_interval": counts["coverage_interval"],
             "false_alarms": counts["false_alarms"],
@@ -140,9 +153,12 @@ def time_default_call(dims=(1, 5, 25), n: int = 5000) -> dict:
 def select_tasks(name: str, dims, part: str | None = None, quick: bool = False) -> list:
     """The task list ``name`` (``"czyz"`` or ``"book"``), with ``--quick`` only tasks up to 5x5,
     with ``part = "k/m"`` every m-th task starting at the k-th."""
-    if name not in ("czyz", "book"):
-        raise SystemExit(f"--tasks must be czyz or book; got {name!r}")
-    tasks = bn.czyz_tasks() if name == "czyz" else bn.trust_tasks(dims)
+    if name not in OFF_LIMIT:
+        raise SystemExit(f"--tasks must be one of {', '.join(OFF_LIMIT)}; got {name!r}")
+    if name == "families":
+        tasks = [task for task, _ in families.family_tasks()]
+    else:
+        tasks = bn.czyz_tasks() if name == "czyz" else bn.trust_tasks(dims)
     if quick:
         tasks = [t for t in tasks if int(t.name.split("x")[0]) <= 5]
     return take_part(tasks, part)
@@ -162,23 +178,24 @@ def task_table(per_estimator: dict[str, list[dict]], tasks) -> str:
     return "\n".join(lines)
 
 
-def summary_table(per_estimator: dict[str, list[dict]]) -> str:
-    """Markdown: the four target numbers and seconds per estimate, per estimator."""
-    lines = ["| estimator | runs | mean abs. error (nats) | off > 30%, no warning | coverage, no warning "
+def summary_table(per_estimator: dict[str, list[dict]], off: int = 30) -> str:
+    """Markdown: the four target numbers and seconds per estimate, per estimator (``off``: the
+    percentage an unwarned run may not be off by)."""
+    lines = [f"| estimator | runs | mean abs. error (nats) | off > {off}%, no warning | coverage, no warning "
              "| warnings when within 10% | s / estimate |", "|---|---|---|---|---|---|---|"]
     common = set.intersection(*({r["seed"] for r in rows} for rows in per_estimator.values()))
     for est, rows in per_estimator.items():
-        lines.append(_summary_row(est, rows))
+        lines.append(_summary_row(est, rows, off))
         if {r["seed"] for r in rows} != common:  # also on the seeds that every estimator has
             same = [r for r in rows if r["seed"] in common]
-            lines.append(_summary_row(f"{est}, seeds {', '.join(map(str, sorted(common)))}", same))
+            lines.append(_summary_row(f"{est}, seeds {', '.join(map(str, sorted(common)))}", same, off))
     return "\n".join(lines)
 
 
-def _summary_row(name: str, rows: list[dict]) -> str:
+def _summary_row(name: str, rows: list[dict], off: int = 30) -> str:
     s = summarise(rows)
     coverage = "no interval" if math.isnan(s["coverage"]) else f"{100 * s['coverage']:.0f}%"
-    return (f"| {name} | {s['runs']} | {s['mae']:.3f} | {s['unflagged_off_30']} | "
+    return (f"| {name} | {s['runs']} | {s['mae']:.3f} | {s[f'unflagged_off_{off}']} | "
             f"{coverage} | {100 * s['false_alarms']:.0f}% | {s['seconds']:.1f} |")
 
 
@@ -191,14 +208,14 @@ def coverage_text(s: dict) -> str:
             f"{100 * low:.0f}-{100 * high:.0f}%)")
 
 
-def check_targets(s: dict, seconds: dict) -> list[tuple[str, bool, str]]:
-    """(target, met, measured) for the default estimator."""
+def check_targets(s: dict, seconds: dict, off: int = 30) -> list[tuple[str, bool, str]]:
+    """(target, met, measured) for the default estimator (``off``: see :data:`OFF_LIMIT`)."""
     worst = max(seconds.values()) if seconds else math.nan
     timing = (f"one default estimate (n = 5000, d <= 25) in <= {TARGETS['seconds']:.0f} s",
               worst <= TARGETS["seconds"], f"{worst:.1f} s")
     return [
         (f"mean absolute error <= {TARGETS['mae']} nats", s["mae"] <= TARGETS["mae"], f"{s['mae']:.3f}"),
-        ("no run off by > 30% without a warning", s["unflagged_off_30"] == 0, str(s["unflagged_off_30"])),
+        (f"no run off by > {off}% without a warning", s[f"unflagged_off_{off}"] == 0, str(s[f"unflagged_off_{off}"])),
         (f"coverage >= {TARGETS['coverage']:.0%} among unwarned runs", s["coverage"] >= TARGETS["coverage"],
          coverage_text(s)),
         (f"warnings on <= {TARGETS['false_alarms']:.0%} of runs within 10%",
@@ -243,13 +260,17 @@ def resumed_rows(paths, estimators, tasks, seeds) -> dict[str, dict[tuple[str, i
     return {est: {key: r for key, r in gathered.get(est, {}).items() if key in want} for est in estimators}
 
 
-def recheck_flags(rows: list[dict], tasks, n: int) -> int:
-    """Re-evaluate the ``below_gaussian`` and ``near_zero`` flags of stored rows with today's checks,
-    in place.
+#: The checks that ``--recheck`` re-evaluates on stored rows.
+RECHECKED = ("below_gaussian", "tail_dependence", "near_zero")
 
-    Both checks compare the stored estimate and interval with something computed from the data
-    alone (the Gaussian baseline; each task regenerates its data from its seed) or with nothing
-    (``near_zero``), so running ``estimate_mi``'s own checks on an estimate rebuilt from the row
+
+def recheck_flags(rows: list[dict], tasks, n: int) -> int:
+    """Re-evaluate the ``below_gaussian``, ``tail_dependence`` and ``near_zero`` flags of stored rows
+    with today's checks, in place.
+
+    These checks compare the stored estimate and interval with something computed from the data
+    alone (the Gaussian baseline, the joint extremes; each task regenerates its data from its
+    seed) or with nothing (``near_zero``), so running ``estimate_mi``'s own checks on an estimate rebuilt from the row
     gives exactly the flags a rerun would, as long as nothing else changed for that estimate.
     Rows without an interval (KSG, the CCA baseline) and diverged runs are left alone (the
     checks skip them). Returns how many rows changed.
@@ -262,9 +283,10 @@ def recheck_flags(rows: list[dict], tasks, n: int) -> int:
         res = mb.MIEstimate(mi=r["mi"], mi_std=(r["mi"] - low) / 1.96, estimator="mine", train_mi=high)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            mb.CHECKS["below_gaussian"].apply(res, by_name[r["task"]].sample(n, r["seed"]))
-            mb.CHECKS["near_zero"].apply(res)
-        kept = {f for f in r["flags"] if f not in ("below_gaussian", "near_zero")}
+            data = CheckData(*check_pair(*by_name[r["task"]].sample(n, r["seed"])))
+            for name in RECHECKED:
+                mb.CHECKS[name].apply(res, data)
+        kept = {f for f in r["flags"] if f not in RECHECKED}
         flags = [name for name in mb.CHECKS if name in kept | set(res.flags)]  # run_checks' order
         if flags != r["flags"]:
             changed += 1
@@ -278,7 +300,8 @@ def main(argv=None) -> int:
                         help="estimator names, optionally with a preprocessing: mine:standardize")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n", type=int, default=5000)
-    parser.add_argument("--tasks", default="czyz", help="czyz (the paper's 40 tasks) or book (chapter 12's)")
+    parser.add_argument("--tasks", default="czyz",
+                        help="czyz (the paper's 40 tasks), book (chapter 12's) or families (issue #29)")
     parser.add_argument("--dims", type=int, nargs="+", default=[3, 5, 25], help="sizes of --tasks book")
     parser.add_argument("--part", help="k/m: run only every m-th task from the k-th (merge with --reuse)")
     parser.add_argument("--quick", action="store_true", help="tasks up to 5x5, 1 seed, 500 steps")
@@ -309,12 +332,14 @@ def main(argv=None) -> int:
               file=sys.stderr)
     if args.recheck:
         for est, rows in reused.items():
-            print(f"{est}: below_gaussian and near_zero re-evaluated, {recheck_flags(rows, tasks, args.n)} "
+            print(f"{est}: {', '.join(RECHECKED)} re-evaluated, {recheck_flags(rows, tasks, args.n)} "
                   "row(s) changed", file=sys.stderr)
     per_estimator.update(reused)
     seconds = {} if args.quick or args.part else time_default_call()
     sizes = sorted({t.name.split()[0] for t in tasks}, key=lambda size: tuple(map(int, size.split("x"))))
-    title = {"czyz": "the Beyond Normal task list", "book": "chapter 12's tasks"}[args.tasks]
+    title = {"czyz": "the Beyond Normal task list", "book": "chapter 12's tasks",
+             "families": "task families beyond the Beyond Normal list"}[args.tasks]
+    off = OFF_LIMIT[args.tasks]
     n_seeds = {est: len(rows) // len(tasks) for est, rows in per_estimator.items()}
     seed_text = (f"{len(seeds)} seed(s)" if set(n_seeds.values()) <= {len(seeds)} else
                  "seeds: " + ", ".join(f"{est} {k}" for est, k in n_seeds.items()))
@@ -326,14 +351,14 @@ def main(argv=None) -> int:
     kept = {est: len(rows) for est, rows in done.items() if rows}
     if kept:
         header += "; kept from those files (--resume): " + ", ".join(f"{k} rows of {est}" for est, k in kept.items())
-    text = "\n\n".join([f"*{header}.*", summary_table(per_estimator), task_table(per_estimator, tasks)])
+    text = "\n\n".join([f"*{header}.*", summary_table(per_estimator, off), task_table(per_estimator, tasks)])
     if seconds:
         text += "\n\nOne `estimate_mi(x, z)` call with no arguments: " + ", ".join(
             f"{s:.1f} s at {d}x{d}" for d, s in seconds.items()) + "."
     text += (f"\n\nMachine: {platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__}, "
              f"{time.strftime('%Y-%m-%d')}. Command: `python benchmarks/trust.py {' '.join(argv or sys.argv[1:])}`.")
     if "mine" in per_estimator:
-        checks = check_targets(summarise(per_estimator["mine"]), seconds)
+        checks = check_targets(summarise(per_estimator["mine"]), seconds, off)
         text += "\n\nTargets for the default estimator:\n\n" + "\n".join(
             f"- {'met' if ok else 'MISSED'}: {name} (measured {value})" for name, ok, value in checks)
     else:

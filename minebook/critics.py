@@ -269,7 +269,7 @@ class ModuleCritic(nn.Module):
     with a leading ``K`` axis (``torch.func.stack_module_state``) and evaluated with
     ``torch.func.vmap`` over that axis, so K critics cost one batched pass; a module that
     ``vmap`` cannot run (BatchNorm updating its running statistics, ``.item()`` in ``forward``)
-    falls back to a loop over the copies, with the same results. With ``generators`` (one
+    falls back to a loop over the copies, with the same results (``vectorized`` says which). With ``generators`` (one
     ``torch.Generator`` per copy) each copy is re-initialised by its submodules'
     ``reset_parameters`` from a seed drawn from its generator; without them every copy starts
     from the given weights.
@@ -306,10 +306,11 @@ class ModuleCritic(nn.Module):
         for i, name in enumerate(self._buffer_names):
             self.register_buffer(f"buffer_{i}", buffers[name].clone())
         self._base = [copy.deepcopy(module).to("meta")]
-        # vmap or a loop over the copies, as measured (benchmarks/README.md, "Custom critics"): on
-        # 2 CPU cores vmap trained 16 small MLP copies 1.1-2.5x faster than the loop, while 3
-        # copies of a CNN or MLP on 784 pixels ran 5-15% faster as a loop.
-        self.vectorized = self.n_critics > 4 or (math.prod(self.x_shape) + math.prod(self.z_shape)) < 256
+        # vmap, as measured (benchmarks/README.md, "Custom critics"): on 2 CPU cores, in two runs,
+        # it trained 16 small MLP copies 2.5-3x faster than a loop over them, 3 copies of chapter
+        # 13's CNN 1.04-1.24x faster, 3 MLPs on 794 inputs from 4% slower to 12% faster. The loop
+        # is the fallback for a module that vmap cannot run (_call).
+        self.vectorized = True
 
     # ----------------------------------------------------------------- shapes
     def _shaped(self, a: torch.Tensor, shape: tuple, name: str) -> tuple[torch.Tensor, bool]:

@@ -5,31 +5,71 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["setup", "seeds_frame", "seeds_boxplot", "smooth", "plot_truth", "COLORS"]
+__all__ = ["setup", "fit_column", "panel_grid", "seeds_frame", "seeds_boxplot", "smooth", "plot_truth",
+           "COLORS", "PALETTE", "COLUMN_IN"]
 
-#: One colour per estimator, used by every figure of the book.
+#: The Okabe-Ito palette (Okabe and Ito 2008), designed to stay distinct under the common forms
+#: of colour blindness: the book's one palette (also the default colour cycle, :func:`setup`).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#B8A000", "#000000")
+
+#: One colour per estimator, used by every figure of the book, from :data:`PALETTE` (grey for
+#: KSG and the Gaussian baseline, dashed or marked apart where both appear).
 COLORS = {
-    "truth": "black", "mine": "#1f77b4", "mine_biased": "#d62728", "mine_f": "#2ca02c",
-    "jsd": "#9467bd", "infonce": "#ff7f0e", "smile": "#8c564b", "ksg": "#7f7f7f",
-    "gaussian": "#e377c2", "vib": "#17becf",
+    "truth": "black", "mine": PALETTE[0], "mine_biased": PALETTE[3], "mine_f": PALETTE[2],
+    "jsd": PALETTE[4], "infonce": PALETTE[1], "smile": PALETTE[5], "ksg": "#7f7f7f",
+    "gaussian": PALETTE[6], "vib": "#555555",
 }
+
+
+#: The width of the book's text column at 1366 px, in inches at the figures' 100 dpi (745 px).
+COLUMN_IN = 7.45
+
+
+def fit_column(fig) -> None:
+    """Make a new figure no wider than the text column (a ``figure.hooks`` entry, :func:`setup`).
+
+    A figure wider than :data:`COLUMN_IN` would be scaled down by the browser, and its 10 pt
+    labels with it (a 13-inch figure renders its legends at 57%); narrowed here instead, its
+    fonts keep their size and the panels share the column. The height shrinks with the width
+    but not below 3 inches or the height asked for, whichever is less.
+    """
+    width, height = fig.get_size_inches()
+    if width > COLUMN_IN:
+        fig.set_size_inches(COLUMN_IN, max(height * COLUMN_IN / width, min(height, 3.0)))
+
+
+def panel_grid(n: int, ncols: int = 2, panel_height: float = 2.8, **kwargs):
+    """``n`` panels in rows of ``ncols`` across the text column: ``fig, axes`` with ``axes`` a flat
+    list of ``n`` axes (the unused cells of the last row are hidden). ``kwargs`` go to
+    ``plt.subplots`` (``sharey=True``...). For sweeps with one panel per setting (chapter 5)."""
+    import matplotlib.pyplot as plt
+
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(COLUMN_IN - 0.05, panel_height * nrows), squeeze=False,
+                             **kwargs)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
 
 
 def setup() -> None:
     """The book's figure style: seaborn's theme, and inline figures as PNG (never SVG/HTML).
 
-    Call once at the top of a chapter. The seaborn theme (``whitegrid``, colour-blind
-    palette) is the one theme of every figure; the book's own settings go on top of it. PNG
+    Call once at the top of a chapter. The seaborn theme (``whitegrid``) with :data:`PALETTE` as
+    the colour cycle is the one theme of every figure; the book's own settings go on top of it. PNG
     keeps the notebooks small and keeps nbval away from figure outputs (images are not
-    compared). Introduced in chapter 1.
+    compared). Every new figure is narrowed to the text column (:func:`fit_column`). Introduced
+    in chapter 1.
     """
     import seaborn as sns
 
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    sns.set_theme(context="notebook", style="whitegrid", palette=list(PALETTE))
     mpl.rcParams.update({
         "figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.dpi": 100,
         "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
         "axes.spines.right": False, "legend.frameon": False, "font.size": 10,
+        "figure.hooks": ["minebook.plotting:fit_column"],
     })
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats

@@ -26,7 +26,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -276,19 +276,48 @@ def chapter_tables(rows: Iterable[Mapping[str, Any]], chapter_links: Mapping[str
     rows = list(rows)
     if not rows:
         return markdown_table(rows)
-    out, header = [], "| Verdict | Claim | Paper | Ours |\n|---|---|---|---|\n"
+    out = []
     for chapter in dict.fromkeys(str(r.get("chapter", "")) for r in rows):
         mine = [r for r in rows if str(r.get("chapter", "")) == chapter]
         title = titles.get(chapter, chapter.replace("_", " "))
         link = chapter_links.get(chapter)
         out.append(f"### {f'[{title}]({link})' if link else title}\n\n{verdict_counts(mine)}\n")
-        lines = []
-        for row in mine:
-            paper = _cell(row["paper"]) + (" (unconfirmed)" if row.get("unconfirmed") else "")
-            lines.append(f"| {_verdict_cell(row['verdict'])} | {_cell(row['claim'])} | {paper} | "
-                         f"{_cell(row['ours'])} |")
-        out.append(header + "\n".join(lines) + "\n")
+        out.append(claims_table(mine))
     return "\n".join(out)
+
+
+def claims_table(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One chapter's claims as a Markdown table: Verdict (with its mark), Claim, Paper, Ours."""
+    lines = ["| Verdict | Claim | Paper | Ours |", "|---|---|---|---|"]
+    for row in rows:
+        paper = _cell(row["paper"]) + (" (unconfirmed)" if row.get("unconfirmed") else "")
+        lines.append(f"| {_verdict_cell(row['verdict'])} | {_cell(row['claim'])} | {paper} | "
+                     f"{_cell(row['ours'])} |")
+    return "\n".join(lines) + "\n"
+
+
+class VerdictTable:
+    """A chapter's verdicts as the page shows them (chapter 1 onward): rendered in a notebook as
+    the verdict counts and a Markdown table (:func:`claims_table`), as plain text the verdict
+    lines of :func:`verdict_lines`. The rows are the book's (folded with the re-run on other
+    seeds), the same the intro's table reads."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]], chapter: str | None = None):
+        self.rows = [{"chapter": chapter, **r} for r in _validate_rows(rows)]
+        if chapter is not None:
+            self.rows = with_stability(self.rows, stability_records())
+
+    def _repr_markdown_(self) -> str:
+        return f"{verdict_summary(self.rows)}\n\n{claims_table(self.rows)}"
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{VERDICTS.get(str(r['verdict']), '·')} {r['verdict']}: {r['claim']}"
+                         for r in self.rows)
+
+
+def verdict_table(rows: Iterable[Mapping[str, Any]], chapter: str | None = None) -> VerdictTable:
+    """:class:`VerdictTable` of a chapter's recorded ``rows``: the last cell of every chapter."""
+    return VerdictTable(rows, chapter)
 
 
 @dataclass(frozen=True)
@@ -470,11 +499,7 @@ def verdict_lines(rows: Iterable[Mapping[str, Any]], chapter: str | None = None)
     CPU where a verdict was not a finding anyway. Only the verdict words are printed; the
     numbers behind them go to the reproduction table.
     """
-    rows = [{"chapter": chapter, **r} for r in _validate_rows(rows)]
-    if chapter is not None:
-        rows = with_stability(rows, stability_records())
-    return "\n".join(f"{VERDICTS.get(str(r['verdict']), '·')} {r['verdict']}: {r['claim']}"
-                     for r in rows)
+    return repr(VerdictTable(rows, chapter))
 
 
 class SettingsTable:
@@ -521,6 +546,28 @@ def check(passed, claim: str, *, strict: bool = True) -> str:
         line = f"PASS {claim}"
     print(line)
     return line
+
+
+class Table:
+    """Rows of results shown as a table (chapter 12 onward): a Markdown table in a notebook (it
+    wraps in the column), aligned plain text elsewhere. ``header``: column names; ``rows``: one
+    sequence of cells per row (any values, shown with ``str``)."""
+
+    def __init__(self, header: Sequence[str], rows: Iterable[Sequence[Any]]):
+        self.header = [str(h) for h in header]
+        self.rows = [[str(c) for c in row] for row in rows]
+        if any(len(row) != len(self.header) for row in self.rows):
+            raise ValueError(f"every row needs {len(self.header)} cells, one per column of {self.header}.")
+
+    def _repr_markdown_(self) -> str:
+        lines = ["| " + " | ".join(map(_md_escape, self.header)) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(map(_md_escape, row)) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        widths = [max(len(r[i]) for r in [self.header, *self.rows]) for i in range(len(self.header))]
+        return "\n".join(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                         for r in [self.header, *self.rows])
 
 
 def settings_table(cfg: Mapping[str, Any], budget: str = "full") -> SettingsTable:

@@ -153,7 +153,7 @@ print(
 # $I_\lambda \leq (1 - \lambda)\, I_0$: the mutual information falls to zero, and reaches it
 # only at $\lambda = 1$.
 
-# %%
+# %% tags=["hide-input"]
 lambdas = np.linspace(0, 1, 21)
 path_mi = np.array(
     [[mb.mutual_information(t) for t in dv_demo.mixture_path(p, lambdas)] for p in tables[:6]]
@@ -181,6 +181,7 @@ ax.set_xlabel(r"mixing weight $\lambda$ towards $P_X \otimes P_Z$")
 ax.set_ylabel("mutual information (nats)")
 ax.set_title("Mutual information vanishes only at independence")
 ax.legend()
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -311,7 +312,7 @@ for k, dim in enumerate([1, 1, 3, 3, 5, 5]):
 # $d = 10$: the same correlation per coordinate gives ten times the information, which is
 # what makes high-dimensional problems hard for the estimators of later chapters.
 
-# %%
+# %% tags=["hide-input"]
 rho_fine = np.linspace(-0.995, 0.995, 801)
 rho_pos = np.geomspace(0.03, 0.995, 400)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -350,6 +351,7 @@ axes[1].set_title("log-log: quadratic near 0, divergent near 1")
 for ax in axes:
     ax.set_ylabel("I(X; Z) (nats)")
     ax.legend(fontsize=8)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -380,7 +382,14 @@ plt.show()
 #    compare `mb.mutual_information(p)` with `mb.entropy` of its marginals: which bound of the
 #    chapter is tight?
 
-# %% tags=["nbval-check-output"]
+# %% [markdown]
+# ## Verdicts
+#
+# What this chapter checked, as the reproduction table of the [introduction](../book/intro.md)
+# records it: each check below is asserted before its line is printed, and the table ends
+# the chapter (the code that builds the records is hidden).
+
+# %% tags=["nbval-check-output", "hide-input"]
 rows = [
     {
         "claim": "MI as KL(P_XZ || P_X x P_Z) equals the entropy form H(X) - H(X|Z)",
@@ -419,3 +428,4 @@ for d in dims:
         f"I(rho=0.9, d={d}) = {mb.gaussian_mi(0.9, d):.2f} nats, I(rho=0.99, d={d}) = "
         f"{mb.gaussian_mi(0.99, d):.2f} nats"
     )
+mb.report.verdict_table(rows, chapter="01_mutual_information")

@@ -231,7 +231,7 @@ first_ok = abs(est.mi - truth) < 0.05 + 3 * est.mi_std  # checked at the end of 
 # three critics: noisy, because each value is computed on one batch of 256 pairs, and rising from
 # 0 (a random critic carries no information) to the true value within a few hundred steps.
 
-# %%
+# %% tags=["hide-input"]
 window = 50
 smoothed = mb.plotting.smooth(est.history, window)
 steps_axis = np.arange(1, len(est.history) + 1)
@@ -263,6 +263,7 @@ ax.set_ylabel("MI estimate (nats)")
 ax.set_title(rf"MINE on a correlated Gaussian ($d={d}$, $\rho={rho}$)")
 ax.set_ylim(min(-0.2, float(np.min(smoothed))), truth + 0.6)
 ax.legend(loc="lower right")
+fig.tight_layout()
 plt.show()
 tail = smoothed[-1]
 print(f"moving average at the last step: {tail:.3f} nats (truth {truth:.3f})")
@@ -366,7 +367,7 @@ variant_ok = {key: abs(s["mean"] - truth) < tolerance for key, s in summary.item
 # critic has learned the normalisation of $e^T$ that DV gets for free. The separable critic
 # climbs fastest at first, helped by its $b(b-1)$ marginal samples per batch.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
 styles = {
     ("mine", "concat"): ("mine", "-"),
@@ -386,6 +387,7 @@ ax.set_ylabel("training estimate (nats)")
 ax.set_title("Training curves of the estimator variants")
 ax.set_ylim(-0.5, truth + 0.4)
 ax.legend(loc="lower right", fontsize=8)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -399,7 +401,7 @@ plt.show()
 # $\log \mathbb{E}_{\mathbb{Q}}[e^{T_\theta}]$ estimated on fresh independent pairs; the MINE-f critic we
 # leave as it is.
 
-# %%
+# %% tags=["hide-input"]
 x_eval, z_eval = mb.correlated_gaussian(cfg["n_eval"], d=d, rho=rho, seed=seed + 1000)
 eval_rng = np.random.default_rng(seed + 2000)
 x_ind, z_ind = (
@@ -468,6 +470,7 @@ ax.set_xlabel(r"optimal critic $T^* = \log p(x,z) / p(x)p(z)$ (nats)")
 ax.set_ylabel(r"trained critic $T_\theta(x, z)$ (nats)")
 ax.set_title("Trained statistics networks on fresh joint samples")
 ax.legend(loc="upper left", markerscale=4)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -588,7 +591,14 @@ if cfg["strict"]:
 #   interval. Heavy tails are the classic case, which the normal scores fix; `est.flags` names
 #   the checks that caught a doubtful estimate.
 
-# %% tags=["nbval-check-output"]
+# %% [markdown]
+# ## Verdicts
+#
+# What this chapter checked, as the reproduction table of the [introduction](../book/intro.md)
+# records it: each check below is asserted before its line is printed, and the table ends
+# the chapter (the code that builds the records is hidden).
+
+# %% tags=["nbval-check-output", "hide-input"]
 variants_ok = all(variant_ok.values())
 table = "; ".join(f"{labels[k]} {s['mean']:.2f}" for k, s in summary.items())
 rows = [
@@ -624,3 +634,4 @@ mb.report.check(
     "trained critics match log p/q (MINE, up to a constant) and 1 + log p/q (MINE-f)",
     strict=strict,
 )
+mb.report.verdict_table(rows, chapter="03_mine")

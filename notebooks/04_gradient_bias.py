@@ -261,7 +261,7 @@ for j, b in enumerate(sizes):
     cells = [f"{measured[m, j]:.2e} (pred {predicted[m, j]:.2e})" for m in range(len(labels))]
     print(f"{b:>6} " + " ".join(f"{c:>30}" for c in cells))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.4, 4.4))
 colors = [mb.plotting.COLORS["mine_biased"], mb.plotting.COLORS["mine"], mb.plotting.COLORS["jsd"]]
 for m, (lab, col) in enumerate(zip(labels, colors, strict=True)):
@@ -295,6 +295,7 @@ ax.set_xlabel("batch size $B$")
 ax.set_ylabel("bias norm $\\|\\mathbb{E}[G] - \\nabla\\mathcal{L}\\|$ (nats per unit parameter)")
 ax.set_title(f"Bias of the minibatch DV gradient, fixed critic (rho = {cfg['rho']})")
 ax.legend(fontsize=8, loc="lower left")
+fig.tight_layout()
 plt.show()
 
 # %%
@@ -327,7 +328,7 @@ ema_ok = np.all(ema_ratio < 1) and np.all(ema_ratio[-1] < ema_ratio[0])  # small
 # average over a long stream of i.i.d. minibatch means $D_t$ (batch size 64, the same critic) and
 # compare its stationary variance with the formula, for several rates.
 
-# %%
+# %% tags=["hide-input"]
 stream = gb.batch_mean_stream(p, cfg["var_batch"], cfg["var_steps"], seed=seed + 10)
 emp, pred = gb.ema_variance_check(stream, cfg["var_rates"])
 var_ratio = emp / pred
@@ -361,6 +362,7 @@ ax.set_yscale("log")
 ax.set_xlabel("EMA rate $a$")
 ax.set_ylabel("variance of the denominator (units of $\\mu^2$)")
 ax.legend()
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -411,7 +413,14 @@ value_ok = np.all(np.abs(value_ratio[np.array(value_sizes) >= 64] - 1) < 0.2)  #
 # 3. Repeat the measurement with a critic trained at $\rho = 0.5$ (`cfg["rho"]`): why is the bias
 #    so much smaller there?
 
-# %% tags=["nbval-check-output"]
+# %% [markdown]
+# ## Verdicts
+#
+# What this chapter checked, as the reproduction table of the [introduction](../book/intro.md)
+# records it: each check below is asserted before its line is printed, and the table ends
+# the chapter (the code that builds the records is hidden).
+
+# %% tags=["nbval-check-output", "hide-input"]
 i64 = list(sizes).index(64) if 64 in sizes else 0
 rows = [
     {
@@ -472,3 +481,4 @@ mb.report.check(
     "minibatch DV value biased upward by (m2-1)/(2B) within 20% for B >= 64",
     strict=strict,
 )
+mb.report.verdict_table(rows, chapter="04_gradient_bias")

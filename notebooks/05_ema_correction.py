@@ -149,10 +149,10 @@ eval_steps = runs["EMA MINE (a = 0.01)"]["eval_steps"]
 # seeds). Bottom row: the held-out estimate at the checkpoints, every seed drawn thinly and
 # the mean over seeds thickly. The dashed black lines are the true MI.
 
-# %%
-fig, axes = plt.subplots(2, len(rhos), figsize=(13, 6.2), sharex=True)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(len(rhos), 2, figsize=(7.4, 2.4 * len(rhos)), sharex=True, squeeze=False)
 for i, rho in enumerate(rhos):
-    top, bottom = axes[0, i], axes[1, i]
+    top, bottom = axes[i, 0], axes[i, 1]  # one row per rho: training (left), held out (right)
     for name, run in runs.items():
         hist = np.nanmean(run["history"][i], axis=0)
         top.plot(steps_axis, mb.plotting.smooth(hist, 100), label=name, **style[name])
@@ -162,14 +162,16 @@ for i, rho in enumerate(rhos):
         )
     for ax in (top, bottom):
         mb.plotting.plot_truth(ax, truth[i])
-    top.set_title(f"rho = {rho} (true MI {truth[i]:.2f} nats)")
+    top.set_title(f"rho = {rho}: minibatch DV value", fontsize=10)
+    bottom.set_title(f"held-out estimate (true MI {truth[i]:.2f})", fontsize=10)
+    top.set_ylabel("nats")
     lowest = min(np.min(run["held_out"][i]) for run in runs.values())
     bottom.set_ylim(max(lowest, -1.5) - 0.1, truth[i] + 0.4)
-    bottom.set_xlabel("iteration")
-axes[0, 0].set_ylabel("minibatch DV value (nats)")
-axes[1, 0].set_ylabel("held-out estimate (nats)")
-axes[0, 0].legend(fontsize=8, loc="lower right")
-fig.tight_layout()
+for ax in axes[-1]:
+    ax.set_xlabel("iteration")
+handles, labels = axes[0, 0].get_legend_handles_labels()
+fig.legend(handles, labels, fontsize=9, ncol=2, loc="lower center")
+fig.tight_layout(rect=(0, 0.07, 1, 1))
 plt.show()
 
 # %% [markdown]
@@ -243,7 +245,7 @@ print(
 # for every constant $c$; the naive formula breaks as soon as $\log\sum_j e^{T_j} + c > 88.7$. The figure
 # below shifts one trained EMA critic ($\rho = 0.99$, first seed) on its held-out data.
 
-# %%
+# %% tags=["hide-input"]
 k = (len(rhos) - 1) * n_seeds
 ema_raw = raw["EMA MINE (a = 0.01)"]
 member = ema_raw["critic"].member(k)
@@ -295,6 +297,7 @@ ax.set_xlabel("constant offset $c$ added to the critic")
 ax.set_ylabel("DV value of $T + c$ on held-out data (nats)")
 ax.set_ylim(truth[-1] - 0.5, truth[-1] + 0.5)
 ax.legend()
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -311,8 +314,8 @@ plt.show()
 # minibatches, and loses on held-out data, where such pairs do show up. We recorded the held-out
 # $m_2$ at every checkpoint.
 
-# %%
-fig, axes = plt.subplots(1, len(rhos), figsize=(13, 3.4), sharey=True)
+# %% tags=["hide-input"]
+fig, axes = mb.plotting.panel_grid(len(rhos), sharey=True)
 for i, rho in enumerate(rhos):
     ax = axes[i]
     for name in ("biased MINE (log-sum-exp)", "EMA MINE (a = 0.01)"):
@@ -332,7 +335,7 @@ for i, rho in enumerate(rhos):
     ax.set_yscale("log")
     ax.set_title(f"rho = {rho}")
     ax.set_xlabel("iteration")
-axes[0].set_ylabel("held-out $m_2 = E_Q[e^{2T}] / E_Q[e^T]^2$")
+axes[0].set_ylabel("held-out $m_2$")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
@@ -351,8 +354,8 @@ for name in ("biased MINE (log-sum-exp)", "EMA MINE (a = 0.01)"):
 #
 # The global gradient norm of each critic per step (smoothed over 100 steps, median over seeds).
 
-# %%
-fig, axes = plt.subplots(1, len(rhos), figsize=(13, 3.4), sharey=True)
+# %% tags=["hide-input"]
+fig, axes = mb.plotting.panel_grid(len(rhos), sharey=True)
 for i, rho in enumerate(rhos):
     for name, run in runs.items():
         axes[i].plot(
@@ -366,7 +369,7 @@ for i, rho in enumerate(rhos):
     axes[i].yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     axes[i].set_title(f"rho = {rho}")
     axes[i].set_xlabel("iteration")
-axes[0].set_ylabel("gradient norm (nats per unit parameter)")
+axes[0].set_ylabel("gradient norm")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
@@ -441,6 +444,7 @@ ax.set_xlabel("batch size $B$")
 ax.set_ylabel("final held-out estimate (nats)")
 ax.set_title("rho = 0.99: every seed, mean and ± 1 sd band")
 ax.legend(fontsize=8)
+fig.tight_layout()
 plt.show()
 for b in panel_sizes:
     print(
@@ -517,7 +521,14 @@ if cfg["strict"]:
 # where the two disagree the claim is inconclusive. The numbers behind each verdict, for this
 # run's seeds, are in the reproduction table on the book's first page.
 
-# %% tags=["nbval-check-output"]
+# %% [markdown]
+# ## Verdicts
+#
+# What this chapter checked, as the reproduction table of the [introduction](../book/intro.md)
+# records it: each check below is asserted before its line is printed, and the table ends
+# the chapter (the code that builds the records is hidden).
+
+# %% tags=["nbval-check-output", "hide-input"]
 ema_name = "EMA MINE (a = 0.01)"
 # the book's verdict rule (mb.report.compare_seeds): EMA - biased estimate, seed by seed
 fix_small = mb.report.compare_seeds(
@@ -561,7 +572,6 @@ rows = [
     },
 ]
 mb.report.record("05_ema_correction", rows)
-print(mb.report.verdict_lines(rows, chapter="05_ema_correction"))
 strict = cfg["strict"]
 for ok, claim in (
     (ema_ok, "EMA MINE within 0.1 nats of the truth (seed mean) with sd < 0.1 at every rho"),
@@ -588,3 +598,4 @@ for ok, claim in (
     ),
 ):
     mb.report.check(ok, claim, strict=strict)
+mb.report.verdict_table(rows, chapter="05_ema_correction")

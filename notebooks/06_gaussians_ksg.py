@@ -512,7 +512,14 @@ for d in (1, 10):
 # 3. Replace `mb.correlated_gaussian` by `mb.sample_mvn` with a covariance of your choice and
 #    compare the three estimators with `mb.mvn_mi`.
 
-# %% tags=["nbval-check-output"]
+# %% [markdown]
+# ## Verdicts
+#
+# What this chapter checked, as the reproduction table of the [introduction](../book/intro.md)
+# records it: each check below is asserted before its line is printed, and the table ends
+# the chapter (the code that builds the records is hidden).
+
+# %% tags=["nbval-check-output", "hide-input"]
 ksg_pass_1 = bool(ksg_ok_1[sel_ksg].all())
 mine_pass = {d: bool(mine_ok[d][sel_mine[d]].all()) for d in (1, 10)}
 closer_pass = bool(closer[big].all())
@@ -554,7 +561,6 @@ rows = [
     },
 ]
 mb.report.record("06_gaussians_ksg", rows)
-print(mb.report.verdict_lines(rows, chapter="06_gaussians_ksg"))
 print(f"grid: {len(RHOS)} values of rho x {cfg['n_seeds']} seeds, d = 1 and d = 10, 3 estimators")
 print(f"true MI at rho = 0.99: d=1 {truth[1][-1]:.2f} nats, d=10 {truth[10][-1]:.2f} nats")
 for ok, claim in (
@@ -566,3 +572,4 @@ for ok, claim in (
     (gap_pass, "d=10, |rho| >= 0.9: every estimate more than 1 nat below the truth"),
 ):
     mb.report.check(ok, claim, strict=cfg["strict"])
+mb.report.verdict_table(rows, chapter="06_gaussians_ksg")

@@ -272,7 +272,7 @@ values = {label: by_function(sw.values) for label, sw in runs.items()}
 # (bars: the seed-to-seed standard deviation, mostly smaller than the markers). The dotted line
 # marks 3 nats, the limit of the accuracy claim below.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.9), sharey=True)
 for i, (f, ax) in enumerate(zip(FUNCTIONS, axes, strict=True)):
     ax.plot(sigma_fine, truth_fine[i], color="black", lw=1.2, label="truth (quadrature)")
@@ -337,7 +337,7 @@ if cfg["strict"]:
 # The same errors as a map of the whole grid (mean of the seeds; red: above the truth, blue:
 # below): where each estimator is off, and by how much.
 
-# %%
+# %% tags=["hide-input"]
 lim = max(float(np.abs(e).max()) for e in err.values())
 fig, axes = plt.subplots(1, 2, figsize=(12.5, 3.0), sharey=True)
 for ax, label in zip(axes, runs, strict=True):
@@ -445,7 +445,14 @@ if cfg["strict"]:
 # 3. Compute the true MI at equal $\sigma$ for $\sin(2x)$: does the ordering of the functions
 #    change?
 
-# %% tags=["nbval-check-output"]
+# %% [markdown]
+# ## Verdicts
+#
+# What this chapter checked, as the reproduction table of the [introduction](../book/intro.md)
+# records it: each check below is asserted before its line is printed, and the table ends
+# the chapter (the code that builds the records is hidden).
+
+# %% tags=["nbval-check-output", "hide-input"]
 mine_ok = bool(np.all(np.abs(err["MINE"][low]) <= 0.1))
 diff_ok = bool(np.abs(diff_err["MINE"][both_low]).max() <= 0.1)
 rows = [
@@ -486,7 +493,6 @@ rows = [
     },
 ]
 mb.report.record("07_equitability", rows)
-print(mb.report.verdict_lines(rows, chapter="07_equitability"))
 print(
     f"grid: {len(FUNCTIONS)} functions x {len(SIGMAS)} noise levels x {cfg['n_seeds']} seeds, n "
     f"= {cfg['n']}"
@@ -502,3 +508,4 @@ print(
     f"at R^2 = 0.9: {spread_r2[R2_GRID == 0.9][0]:.2f} nats, at R^2 = 0.999: "
     f"{spread_r2[-1]:.2f} nats"
 )
+mb.report.verdict_table(rows, chapter="07_equitability")

@@ -260,12 +260,23 @@ const frame = document.getElementById("page");
 function next(i) {{
   if (i >= pages.length) {{ document.body.setAttribute("data-code", JSON.stringify(report)); return; }}
   frame.onload = function () {{
-    const doc = frame.contentDocument, wide = [];
+    const doc = frame.contentDocument, wide = [], outputs = [];
     const blocks = doc.querySelectorAll(".cell_input pre");
     for (const pre of blocks) {{
       if (pre.scrollWidth > pre.clientWidth + 1) wide.push(pre.textContent.split("\\n")[0].slice(0, 60));
     }}
-    report[pages[i]] = {{blocks: blocks.length, wide: wide}};
+    const column = doc.querySelector("main .bd-article, main article, main");
+    const limit = column ? column.clientWidth + 1 : 1e9;
+    const label = el => el.textContent.trim().split("\\n")[0].slice(0, 60);
+    for (const pre of doc.querySelectorAll(".cell_output pre")) {{
+      if (pre.scrollWidth > pre.clientWidth + 1) outputs.push("output: " + label(pre));
+    }}
+    for (const el of doc.querySelectorAll(".cell_output table, mjx-container[display='true'], "
+                                          + ".math.notranslate, .cell_output img")) {{
+      if (el.scrollWidth > limit || el.getBoundingClientRect().width > limit)
+        outputs.push(el.tagName.toLowerCase() + ": " + label(el));
+    }}
+    report[pages[i]] = {{blocks: blocks.length, wide: wide, outputs: outputs}};
     next(i + 1);
   }};
   frame.src = pages[i];
@@ -278,7 +289,8 @@ next(0);
 @pytest.mark.browser
 @pytest.mark.timeout(600)
 def test_chapter_code_fits_the_page_at_1366_px(built_book: Path, server: str, chromium: str, tmp_path):
-    """At a 1366-px-wide window no code cell of any chapter needs sideways scrolling."""
+    """At a 1366-px-wide window no code cell, printed output, output table, figure or display
+    equation of any chapter is wider than the text column (issue #30)."""
     import json
 
     chapter_pages = [f"{p}.html" for p in PAGES if p.startswith("notebooks/")]
@@ -293,6 +305,8 @@ def test_chapter_code_fits_the_page_at_1366_px(built_book: Path, server: str, ch
     assert all(r["blocks"] > 0 for r in report.values()), report
     wide = {page: r["wide"] for page, r in report.items() if r["wide"]}
     assert not wide, f"code cells wider than the page at 1366 px: {wide}"
+    outputs = {page: r["outputs"] for page, r in report.items() if r["outputs"]}
+    assert not outputs, f"outputs, tables or equations wider than the text column at 1366 px: {outputs}"
 
 
 @pytest.mark.book

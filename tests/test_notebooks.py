@@ -18,6 +18,11 @@ from bookgen import ROOT, chapters
 CHAPTERS = chapters()
 IDS = [p.stem for p in CHAPTERS]
 SMOKE_TIMEOUT_S = 300
+#: The text column at 1366 px, in pixels (the figures are saved at 100 dpi). A figure may exceed
+#: it by 5% (the tight bounding box of a 7.45-inch figure adds a few pixels of labels): the
+#: browser then renders its fonts at 95% of their size or more.
+COLUMN_PX = 745
+MAX_FIGURE_PX = round(1.05 * COLUMN_PX)
 
 
 def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -68,6 +73,13 @@ def test_chapter_conventions(nb_path: Path):
     checked = [c for c in nb.cells if "nbval-check-output" in _tags(c)]
     assert checked, f"{rel}: needs a cell tagged 'nbval-check-output' (see DEVELOPING.md)"
     code = [c for c in nb.cells if c.cell_type == "code"]
+    last = code[-1]
+    assert "nbval-check-output" in _tags(last) and "hide-input" in _tags(last), (
+        f"{rel}: the last code cell builds the records: checked and hidden (hide-input)"
+    )
+    assert last.source.strip().splitlines()[-1].startswith("mb.report.verdict_table("), (
+        f"{rel}: the chapter must end with its verdict table, mb.report.verdict_table(rows, chapter=...)"
+    )
     assert all(c.get("execution_count") for c in code if c.source.strip()), (
         f"{rel}: not fully executed: run `make chapter NB={nb_path.with_suffix('.py')}`"
     )
@@ -128,3 +140,24 @@ def test_chapter_settings_are_a_table_in_a_collapsed_cell(nb_path: Path):
     assert len(cells) == 1, f"{nb_path.stem}: one code cell should start with 'cfg = {{'"
     assert "hide-input" in _tags(cells[0]), f"{nb_path.stem}: tag the cfg cell 'hide-input'"
     assert cells[0].source.rstrip().endswith("mb.report.settings_table(cfg, budget)"), nb_path.stem
+
+
+@pytest.mark.sync
+@pytest.mark.parametrize("nb_path", CHAPTERS, ids=IDS)
+def test_figures_fit_the_column(nb_path: Path):
+    """Every figure is at most as wide as the text column at 1366 px (745 px at 100 dpi), so the
+    browser never scales it down and its 10 pt labels render at their size (issue #30)."""
+    import base64
+    import struct
+
+    nb = nbformat.read(nb_path, as_version=4)
+    widths = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                widths.append(struct.unpack(">I", base64.b64decode(png)[16:20])[0])
+    too_wide = [w for w in widths if w > MAX_FIGURE_PX]
+    assert not too_wide, (f"{nb_path.name}: figures {too_wide} px wide, more than 5% wider than the {COLUMN_PX} px "
+                          "column: lay the panels out for the column (mb.plotting.setup narrows new "
+                          "figures; a legend outside the axes widens the saved PNG)")

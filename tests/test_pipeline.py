@@ -174,7 +174,9 @@ def test_intro_table_agrees_with_every_chapter():
     checked = 0
     for nb_path in chapters():
         cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
-        text = "".join("".join(o.get("text", "")) for o in cells[-1].get("outputs", []))
+        outputs = cells[-1].get("outputs", [])  # the verdict table's plain text is its verdict lines
+        text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                       for o in outputs)
         for verdict, claim in re.findall(rf"^(?:{marks}) ([a-z ]+): (.*)$", text, flags=re.M):
             assert in_intro.get(claim) == verdict, (
                 f"{nb_path.stem} prints '{verdict}' for {claim!r}; the intro says {in_intro.get(claim)!r}")

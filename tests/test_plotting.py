@@ -22,10 +22,10 @@ def test_seeds_frame_is_long_form():
 def test_setup_uses_the_seaborn_theme_and_png():
     plotting.setup()
     assert matplotlib.rcParams["axes.grid"] and not matplotlib.rcParams["axes.spines.top"]
-    import seaborn as sns
-
-    first = matplotlib.colors.to_hex(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0])
-    assert first == sns.color_palette("colorblind").as_hex()[0]
+    cycle = [matplotlib.colors.to_hex(c) for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == [c.lower() for c in plotting.PALETTE]
+    estimators = [c for name, c in plotting.COLORS.items() if name not in ("truth", "ksg", "vib")]
+    assert len(set(estimators)) == len(estimators) and set(estimators) <= set(plotting.PALETTE)
 
 
 def test_seeds_boxplot_draws_a_box_and_every_seed():

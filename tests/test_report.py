@@ -271,3 +271,23 @@ def test_seed_everything_seeds_the_global_generators_and_returns_nothing():
     a = (np.random.rand(), torch.rand(1).item())  # noqa: NPY002
     mb.seed_everything(3)
     assert a == (np.random.rand(), torch.rand(1).item())  # noqa: NPY002
+
+
+def test_verdict_table_renders_a_table_and_prints_the_verdict_lines():
+    rows = [{"claim": "a | b", "paper": "Fig. 1", "ours": "+1.0", "verdict": "reproduced", "unconfirmed": True},
+            {"claim": "c", "paper": "-", "ours": "0.5", "verdict": "measured"}]
+    table = report.verdict_table(rows)
+    assert repr(table) == report.verdict_lines(rows) == "✔ reproduced: a | b\n· measured: c"
+    md = table._repr_markdown_()
+    assert md.startswith("**2 claims checked:** 1 ✔ reproduced, 1 · measured.")
+    assert "| Verdict | Claim | Paper | Ours |" in md and "a \\| b" in md and "Fig. 1 (unconfirmed)" in md
+    with pytest.raises(ValueError):
+        report.verdict_table([{"claim": "x", "paper": "-", "ours": "-", "verdict": "maybe"}])
+
+
+def test_table_renders_markdown_and_aligned_text():
+    table = report.Table(["a", "b"], [("x|y", 1), ("long cell", 2.5)])
+    assert table._repr_markdown_().splitlines()[2] == "| x\\|y | 1 |"
+    assert repr(table).splitlines() == ["a         | b", "x|y       | 1", "long cell | 2.5"]
+    with pytest.raises(ValueError, match="2 cells"):
+        report.Table(["a", "b"], [(1,)])

@@ -18,5 +18,6 @@ module              chapters   what
 ``infomax``         11         Deep InfoMax
 ``beyond_normal``   12         the Beyond Normal tasks with known MI
 ``staircase``       12         the MI staircase of Poole et al.
+``real_data``       13         MNIST: labels, self-consistency, a CNN critic
 ==================  =========  ======================================================
 """

@@ -469,7 +469,8 @@ def trust_counts(mi, truth, flagged, covered) -> dict:
     check fired (``bool(MIEstimate.flags)``); ``covered``: ``(R,)`` whether the 95% interval
     contains the truth, NaN where an estimator has no interval. Returns ``off_30`` and
     ``close_10`` (``(R,)`` masks: more than 30% / at most 10% of the truth off), ``mae`` (nats),
-    ``unflagged_off_30`` (count), ``coverage`` (among the unflagged runs that have an interval,
+    ``unflagged_off_30`` and ``unflagged_off_20`` (counts of unflagged runs more than 30% / 20%
+    off), ``coverage`` (among the unflagged runs that have an interval,
     the fraction whose interval covers the truth; NaN without any) with ``n_unflagged_with_interval``,
     ``n_covered`` and ``coverage_interval`` (its 95% Wilson interval, :func:`wilson_interval`), and
     ``false_alarms`` (fraction of the ``close_10`` runs that were flagged; NaN without any).
@@ -480,10 +481,12 @@ def trust_counts(mi, truth, flagged, covered) -> dict:
     covered = np.asarray(covered, dtype=float)
     rel = np.abs(mi - truth) / truth
     off_30, close_10 = rel > 0.30, rel <= 0.10
+    off_20 = rel > 0.20
     judged = ~flagged & ~np.isnan(covered)
     n_covered = int(covered[judged].sum())
     return {"off_30": off_30, "close_10": close_10, "mae": float(np.mean(np.abs(mi - truth))),
             "unflagged_off_30": int(np.sum(off_30 & ~flagged)),
+            "unflagged_off_20": int(np.sum(off_20 & ~flagged)),
             "n_unflagged_with_interval": int(judged.sum()),
             "n_covered": n_covered,
             "coverage_interval": wilson_interval(n_covered, int(judged.sum())),
