@@ -349,7 +349,8 @@ def estimate_mi_many(pairs: Sequence[tuple], *, estimator: str = "mine", seed: i
     """
     module = isinstance(critic, torch.nn.Module)
     if module:  # a reader's network (chapter 13): any shapes, as given unless preprocess is set
-        preprocess = check_preprocess(preprocess or "none", standardize if preprocess is None else None)
+        given = preprocess is not None or standardize is not None
+        preprocess = check_preprocess(preprocess, standardize) if given else "none"
         checked = [check_pair_any(x, z) for x, z in _check_pairs(pairs)]
         shapes = {c[2:] for c in checked}
         if len(shapes) > 1:

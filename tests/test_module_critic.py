@@ -128,3 +128,11 @@ def test_mine_takes_a_module_on_image_batches_and_learns():
     assert x.grad is not None and torch.isfinite(x.grad).all()
     with pytest.raises(ValueError, match="one score per pair"):
         mb.MINE(WrongShape())(torch.randn(8, 1), torch.randn(8, 1))
+
+
+@pytest.mark.parametrize(("kwargs", "scaled"), [({}, False), (dict(standardize=True), True),
+                                                (dict(preprocess="standardize"), True)])
+def test_module_inputs_are_as_given_unless_preprocessing_is_asked(kwargs, scaled):
+    x, z = mb.correlated_gaussian(600, d=1, rho=0.5, seed=0)
+    res = mb.estimate_mi_many([(3 * x + 5, z)], critic=PairMLP(1, 1), steps=20, batch_size=64, **kwargs)[0]
+    assert bool(abs(float(res.critic.x_mean[0])) > 1) == scaled
