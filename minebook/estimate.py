@@ -19,6 +19,7 @@ from .checks import flag_divergence, run_checks
 from .discrete import MAX_CLASSES, label_codes, one_hot
 from .engine import Ensemble, TrainingState
 from .estimators import get_estimator
+from .module import OneModule
 from .preprocess import check_preprocess
 from .result import MIEstimate
 from .threads import choose_threads, using_threads
@@ -471,21 +472,12 @@ def _settings(data: list, record, given: dict) -> dict:
 
 
 def _check_module(module: torch.nn.Module, pair: tuple, shapes: tuple) -> None:
-    """Call a reader's critic module once on two rows of its data: a clear ``ValueError`` if it
-    fails or does not return one score per pair (chapter 13)."""
-    x, z = (torch.as_tensor(a[:2], dtype=torch.float32).reshape(2, *s) for a, s in zip(pair, shapes, strict=True))
-    probe = copy.deepcopy(module).cpu()
-    try:
-        with torch.no_grad():
-            out = probe(x, z)
-    except Exception as err:  # noqa: BLE001 - any failure of the reader's forward
-        raise ValueError(f"the critic module failed on a batch x {tuple(x.shape)}, z {tuple(z.shape)}: "
-                         f"{type(err).__name__}: {err}. Its forward(x_batch, z_batch) must take batches "
-                         "of the rows as given and return one score per pair.") from err
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) not in ((2,), (2, 1)):
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"the critic module returned {shape} for a batch of 2 pairs; it must return one "
-                         "score per pair, a tensor of shape (2,) or (2, 1).")
+    """Call a copy of a reader's critic module once on two rows of its data: the clear
+    ``ValueError`` of :class:`minebook.module.OneModule` if it fails or does not return one score
+    per pair (chapter 13)."""
+    x, z = (torch.as_tensor(a[:2], dtype=torch.float32).reshape(1, 2, *s) for a, s in zip(pair, shapes, strict=True))
+    with torch.no_grad():
+        OneModule(copy.deepcopy(module).cpu())(x, z)
 
 
 def _check_pairs(pairs) -> list:
